@@ -1,0 +1,115 @@
+"""The model registry: builders register themselves where they are defined.
+
+``get_model(name, num_classes=..., **options)`` builds a registered network and guards its input
+(channels, smallest size) with a clear error; ``list_models()`` lists the names. Each entry keeps
+the configuration its paper uses and the parameter count published for it, so tests can check the
+built model against the paper (see ``tests/test_models.py``).
+"""
+import dataclasses
+from typing import Callable, Optional, Union
+
+from .errors import InputShapeError, UnknownModelError
+from .npmode import require_np
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelInfo:
+    """What the registry knows about one architecture."""
+
+    name: str
+    builder: Callable
+    family: str               # the module / chapter it belongs to: "vgg", "resnet", ...
+    input_size: int           # the paper's input side (224, 299, 32 for LeNet-5, 28 for lenet)
+    in_channels: int          # the paper's input channels (builders take `in_channels=`)
+    min_size: Union[int, Callable[[dict], int]]  # smallest input side that runs (given options)
+    expected_params: Optional[int] = None  # trainable parameters at 1000 classes (or the paper's)
+    expected_classes: int = 1000           # the class count expected_params refers to
+    source: str = ""          # where expected_params comes from
+    year: Optional[int] = None
+    paper: str = ""           # bibliography key in book/references.bib
+
+    def smallest_input(self, options=None):
+        size = self.min_size
+        return size(options or {}) if callable(size) else size
+
+
+_REGISTRY = {}
+
+
+def register_model(name=None, *, family, input_size=224, in_channels=3, min_size=32,
+                   expected_params=None, expected_classes=1000, source="", year=None, paper=""):
+    """Decorator for a builder ``f(num_classes=..., in_channels=..., **options) -> HybridBlock``.
+
+    A name registered twice is an error: names must say which network they build.
+    """
+    def decorate(builder):
+        key = (name or builder.__name__).lower()
+        if key in _REGISTRY:
+            raise ValueError(f"model name {key!r} is registered twice "
+                             f"({_REGISTRY[key].builder.__module__} and {builder.__module__})")
+        _REGISTRY[key] = ModelInfo(key, builder, family, input_size, in_channels, min_size,
+                                   expected_params, expected_classes, source, year, paper)
+        return builder
+    return decorate
+
+
+def list_models(family=None):
+    """The registered names (of one family, if given), sorted."""
+    _load_models()
+    return sorted(n for n, info in _REGISTRY.items() if family in (None, info.family))
+
+
+def model_info(name):
+    """The registry entry of `name`; an unknown name is an error that lists the known ones."""
+    _load_models()
+    key = str(name).lower()
+    if key not in _REGISTRY:
+        import difflib
+        close = difflib.get_close_matches(key, _REGISTRY, n=3)
+        hint = f" Did you mean {', '.join(close)}?" if close else ""
+        raise UnknownModelError(f"unknown model {name!r}.{hint} Known models: "
+                                f"{', '.join(sorted(_REGISTRY))}.")
+    return _REGISTRY[key]
+
+
+def get_model(name, num_classes=1000, **options):
+    """Build the registered network `name` (uninitialised), with an input check attached."""
+    require_np(f"get_model({name!r})")
+    info = model_info(name)
+    net = info.builder(num_classes=num_classes, **options)
+    in_channels = options.get("in_channels", info.in_channels)
+    net.register_forward_pre_hook(_input_check(info.name, in_channels,
+                                               info.smallest_input(options)))
+    return net
+
+
+def check_input_shape(model, shape, in_channels, min_size):
+    """Raise InputShapeError if an (N, C, H, W) `shape` does not fit; used by the forward hook."""
+    if len(shape) != 4:
+        raise InputShapeError(f"{model} takes a batch of images shaped (N, C, H, W); got shape "
+                              f"{tuple(shape)}. Add a batch axis with x.reshape(1, *x.shape).")
+    _, c, h, w = shape
+    if in_channels is not None and c != in_channels:
+        raise InputShapeError(f"{model} was built for {in_channels}-channel images; got {c} "
+                              f"channel(s). Build it with get_model(..., in_channels={c}).")
+    if min(h, w) < min_size:
+        raise InputShapeError(f"input {h}x{w} is too small for {model}: the smallest size that "
+                              f"works is {min_size}x{min_size}. Resize the images (e.g. "
+                              f"load_data_fashion_mnist(batch_size, resize={min_size})).")
+
+
+def _input_check(model, in_channels, min_size):
+    def hook(block, inputs):
+        check_input_shape(model, inputs[0].shape, in_channels, min_size)
+    return hook
+
+
+_loaded = False
+
+
+def _load_models():
+    """Import the model modules so that their decorators fill the registry."""
+    global _loaded
+    if not _loaded:
+        _loaded = True
+        from . import models  # noqa: F401
