@@ -1,10 +1,40 @@
-"""d2lcnn: the reusable code of the classic-CNN book (MXNet Gluon, NumPy interface)."""
+"""d2lcnn: the reusable code of the classic-CNN book (MXNet Gluon, NumPy interface).
+
+Importing the package imports only the compatibility layer (numpy names MXNet 1.9.1 needs);
+MXNet itself is imported when a name that needs it is first used. So ``d2lcnn.setup_colab()``
+can choose and install the right MXNet build before anything imports it.
+"""
+import importlib
+
 from . import _compat  # noqa: F401  (first: lets MXNet 1.9.1 import beside newer numpy/Python)
-from . import config
-from .device import describe_device, try_all_gpus, try_gpu
-from .errors import (D2LCNNError, DataError, DownloadError, InputShapeError, NumpyModeError,
-                     TrainingDivergedError, UnknownModelError)
-from .npmode import require_np
-from .registry import get_model, list_models, model_info, register_model
 
 __version__ = "0.1.0"
+
+# public name -> submodule that defines it
+_EXPORTS = {
+    "config": None,
+    "setup_colab": "colab",
+    "describe_device": "device", "try_gpu": "device", "try_all_gpus": "device",
+    "D2LCNNError": "errors", "DataError": "errors", "DownloadError": "errors",
+    "InputShapeError": "errors", "NumpyModeError": "errors",
+    "TrainingDivergedError": "errors", "UnknownModelError": "errors",
+    "require_np": "npmode",
+    "get_model": "registry", "list_models": "registry", "model_info": "registry",
+    "register_model": "registry",
+}
+
+__all__ = sorted(_EXPORTS) + ["__version__"]
+
+
+def __getattr__(name):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'd2lcnn' has no attribute {name!r}")
+    module = _EXPORTS[name]
+    value = (importlib.import_module(f".{name}", __name__) if module is None
+             else getattr(importlib.import_module(f".{module}", __name__), name))
+    globals()[name] = value  # cache: __getattr__ runs once per name
+    return value
+
+
+def __dir__():
+    return __all__

@@ -44,11 +44,23 @@ _NUMPY_ALIASES = {
     "cumproduct": lambda np: np.cumprod,
     "round_": lambda np: np.round,
     "row_stack": lambda np: np.vstack,
+    "msort": lambda np: (lambda a: np.sort(a, axis=0)),
+    # numpy 1.20 moved the financial functions to numpy_financial; mxnet.numpy.fallback still
+    # names them at import. Keep them importable, failing only when called.
+    **{name: (lambda np, name=name: _expired(name)) for name in
+       ("mirr", "npv", "pmt", "ppmt", "pv", "rate")},
     # removed in numpy 2.4
     "in1d": lambda np: (lambda ar1, ar2, assume_unique=False, invert=False:
                         np.isin(np.ravel(ar1), ar2, assume_unique=assume_unique, invert=invert)),
     "trapz": lambda np: getattr(np, "trapezoid"),
 }
+
+def _expired(name):
+    def expired(*args, **kwargs):
+        raise RuntimeError(f"numpy.{name} was removed in numpy 1.20: use numpy_financial.{name}")
+    expired.__name__ = name
+    return expired
+
 
 restored = []  # names this process had to restore, for diagnostics (`d2lcnn.compat_report()`)
 
@@ -60,16 +72,18 @@ def _has(module, name):
         return hasattr(module, name)
 
 
-def _restore_numpy_aliases():
+def _restore_numpy_aliases(np=_np):
     for name, factory in _NUMPY_ALIASES.items():
-        if _has(_np, name):
+        if _has(np, name):
             continue
         try:
-            value = factory(_np)
+            value = factory(np)
         except AttributeError:  # numpy has neither the old name nor its replacement
             continue
-        setattr(_np, name, value)
+        setattr(np, name, value)
         restored.append(f"numpy.{name}")
+    if np is not _np:
+        return
     # numpy 2 removed numpy.compat; mx.np.pad reads numpy.compat.basestring at run time
     if not _has(_np, "compat"):
         try:

@@ -7,43 +7,15 @@ says why the CPU is used, instead of a silent fall-back.
 import functools
 import os
 import platform
-import shutil
-import subprocess
 import warnings
 
 import mxnet as mx
 
-#: MXNet 1.9.1's CUDA wheels carry machine code for sm_50 ... sm_86 and no PTX: a GPU runs it if
-#: its major version is one of those (sm_75 runs sm_70 code, sm_89 runs sm_86 code); Hopper
-#: (sm_90) and newer cannot ("no kernel image is available for execution on the device").
-MIN_COMPUTE_CAPABILITY = (5, 0)
-FIRST_UNSUPPORTED_CAPABILITY = (9, 0)
+from .gpus import gpu_supported, system_gpus
 
 
 class GPUFallbackWarning(UserWarning):
     """A GPU is present but MXNet cannot use it; the CPU is used instead."""
-
-
-@functools.lru_cache(maxsize=1)
-def system_gpus():
-    """The GPUs the driver reports, as ``[(name, (major, minor)), ...]``; empty without a driver."""
-    smi = shutil.which("nvidia-smi")
-    if smi is None:
-        return []
-    try:
-        out = subprocess.run([smi, "--query-gpu=name,compute_cap", "--format=csv,noheader"],
-                             capture_output=True, text=True, timeout=20, check=True).stdout
-    except (OSError, subprocess.SubprocessError):
-        return []
-    gpus = []
-    for line in out.strip().splitlines():
-        name, _, cap = line.rpartition(",")
-        try:
-            major, minor = (int(x) for x in cap.strip().split("."))
-        except ValueError:
-            major, minor = 0, 0
-        gpus.append((name.strip(), (major, minor)))
-    return gpus
 
 
 def mxnet_gpu_count():
@@ -52,11 +24,6 @@ def mxnet_gpu_count():
         return mx.context.num_gpus()
     except mx.base.MXNetError:
         return 0
-
-
-def gpu_supported(compute_capability):
-    """True if MXNet 1.9.1's CUDA build has machine code that runs on this compute capability."""
-    return MIN_COMPUTE_CAPABILITY <= tuple(compute_capability) < FIRST_UNSUPPORTED_CAPABILITY
 
 
 @functools.lru_cache(maxsize=None)
