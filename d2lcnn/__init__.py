@@ -21,6 +21,8 @@ _EXPORTS = {
     "require_np": "npmode",
     "get_model": "registry", "list_models": "registry", "model_info": "registry",
     "register_model": "registry",
+    "Recipe": "recipes", "choose_recipe": "recipes", "save_results": "recipes",
+    "load_results": "recipes",
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__"]
