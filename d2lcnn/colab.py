@@ -168,3 +168,16 @@ def setup_colab(force_cpu=False, verbose=True):
     if verbose:
         print(f"d2lcnn: {plan.device.upper()}: {plan.reason}")
     return plan
+
+
+#: The first cell of every chapter (tagged hide-input); tests/test_book.py checks each has it.
+REPOSITORY = "https://github.com/classic-cnn-book/d2lcnn"
+FIRST_CELL = f'''\
+# Colab set-up: installs d2lcnn and the MXNet build this runtime can use; does nothing elsewhere.
+import sys
+if "google.colab" in sys.modules:
+    import subprocess
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps",
+                    "git+{REPOSITORY}"], check=True)
+    import d2lcnn
+    d2lcnn.setup_colab()'''
