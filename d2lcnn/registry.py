@@ -6,6 +6,7 @@ the configuration its paper uses and the parameter count published for it, so te
 built model against the paper (see ``tests/test_models.py``).
 """
 import dataclasses
+import warnings
 from typing import Callable, Optional, Union
 
 from .errors import InputShapeError, UnknownModelError
@@ -80,7 +81,23 @@ def get_model(name, num_classes=1000, **options):
     in_channels = options.get("in_channels", info.in_channels)
     net.register_forward_pre_hook(_input_check(info.name, in_channels,
                                                info.smallest_input(options)))
+    net.hybridize = _hybridize_with_hook(net)
     return net
+
+
+def _hybridize_with_hook(net):
+    """``net.hybridize`` without MXNet's warning about the input check: that warning is about
+    hooks on children of a hybridized block, which do not run; a hook on the network itself runs
+    in ``__call__``, hybridized or not (tests/test_registry.py checks it does)."""
+    hybridize = type(net).hybridize
+
+    def quiet_hybridize(active=True, **kwargs):
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=r"(?s).*being hybridized while still having "
+                                                      r"forward hook")
+            return hybridize(net, active, **kwargs)
+    quiet_hybridize.__doc__ = hybridize.__doc__
+    return quiet_hybridize
 
 
 def check_input_shape(model, shape, in_channels, min_size):

@@ -1,0 +1,285 @@
+"""MobileNet v1 and v2 (d2lcnn.models.mobilenet): block counts in closed form, the papers'
+parameter and multiply-add tables (width and resolution multipliers), shapes, hybridization,
+and gluon-cv's networks (same outputs)."""
+import math
+
+import mxnet as mx
+import numpy as onp
+import pytest
+from mxnet import autograd, init, np, npx
+from mxnet.gluon import nn
+
+from d2lcnn.models.mobilenet import (MOBILENET_V1, MOBILENET_V2, DepthwiseSeparable,
+                                     InvertedResidual, MobileNet, MobileNetV2, make_divisible)
+from d2lcnn.registry import get_model, model_info
+
+
+def n_params(block, trainable=True):
+    return sum(int(onp.prod(p.shape)) for p in block.collect_params().values()
+               if (p.grad_req != "null") == trainable)
+
+
+def count_macs(net, size):
+    """Multiply-adds of the Conv2D and Dense layers, measured by a forward pass."""
+    total = []
+
+    def hook(block, inputs, output):
+        if isinstance(block, nn.Conv2D):
+            total.append(int(onp.prod(output.shape[1:])) * int(onp.prod(block.weight.shape[1:])))
+        else:
+            total.append(int(onp.prod(block.weight.shape)))
+
+    net.apply(lambda b: b.register_forward_hook(hook)
+              if isinstance(b, (nn.Conv2D, nn.Dense)) else None)
+    net.initialize()
+    net(np.zeros((1, 3, size, size)))
+    return sum(total)
+
+
+def v1_table(alpha=1.0, size=224, classes=1000):
+    """(parameters, multiply-adds) of MobileNet v1 from Table 1 alone (BatchNorm: 2 per
+    channel; every layer pads, so a stride-2 layer gives ceil(side / 2))."""
+    c = int(32 * alpha)
+    side = math.ceil(size / 2)
+    params, macs = 27 * c + 2 * c, side * side * 27 * c
+    for s, out in MOBILENET_V1:
+        out = int(out * alpha)
+        side = math.ceil(side / s)
+        params += 9 * c + 2 * c + c * out + 2 * out
+        macs += side * side * (9 * c + c * out)
+        c = out
+    return params + c * classes + classes, macs + c * classes
+
+
+def v2_table(alpha=1.0, size=224, classes=1000):
+    """(parameters, multiply-adds) of MobileNetV2 from Table 2 alone."""
+    c = make_divisible(32 * alpha)
+    side = math.ceil(size / 2)
+    params, macs = 27 * c + 2 * c, side * side * 27 * c
+    for t, ch, n, s in MOBILENET_V2:
+        out = make_divisible(ch * alpha)
+        for i in range(n):
+            h = c * t
+            side_in, side = side, math.ceil(side / (s if i == 0 else 1))
+            if t != 1:
+                params += c * h + 2 * h
+                macs += side_in * side_in * c * h
+            params += 9 * h + 2 * h + h * out + 2 * out
+            macs += side * side * (9 * h + h * out)
+            c = out
+    last = make_divisible(1280 * max(1.0, alpha))
+    params += c * last + 2 * last + last * classes + classes
+    macs += side * side * c * last + last * classes
+    return params, macs
+
+
+# --- blocks ------------------------------------------------------------------------------------
+
+def test_depthwise_separable():
+    blk = DepthwiseSeparable(32, 64)
+    assert n_params(blk) == 9 * 32 + 2 * 32 + 32 * 64 + 2 * 64
+    assert blk.depthwise.conv.weight.shape == (32, 1, 3, 3)
+    # the paper's Section 3.1: a standard 3x3 convolution costs 9 * 64 / (9 + 64) = 7.9x more
+    assert 9 * 32 * 64 / (9 * 32 + 32 * 64) == pytest.approx(7.89, abs=0.01)
+    blk = DepthwiseSeparable(32, 64, strides=2)
+    blk.initialize()
+    assert blk(np.ones((1, 32, 7, 7))).shape == (1, 64, 4, 4)
+
+
+@pytest.mark.parametrize("cin, c, s, t, residual", [(32, 16, 1, 1, False), (16, 24, 2, 6, False),
+                                                    (24, 24, 1, 6, True), (96, 96, 1, 6, True)])
+def test_inverted_residual(cin, c, s, t, residual):
+    blk = InvertedResidual(cin, c, s, t)
+    h = cin * t
+    expand = cin * h + 2 * h if t != 1 else 0
+    assert n_params(blk) == expand + 9 * h + 2 * h + h * c + 2 * c
+    assert blk.use_residual is residual and (blk.expand is None) == (t == 1)
+    assert "relu" not in blk.project._children             # the linear bottleneck
+    blk.initialize(init.Xavier())
+    x = np.random.normal(size=(1, cin, 8, 8)) * 100
+    y = blk(x)
+    assert y.shape == (1, c, 8 // s, 8 // s)
+    assert float(blk.depthwise(blk.expand(x) if blk.expand else x).max()) <= 6  # ReLU6
+
+
+def test_make_divisible():
+    """The reference code's rounding: to the nearest multiple of 8, never below 90%."""
+    assert [make_divisible(v) for v in (32, 24, 16 * 0.35, 32 * 0.35, 24 * 0.75, 1280 * 1.4)] \
+        == [32, 24, 8, 16, 24, 1792]
+    assert make_divisible(20) == 24 and make_divisible(3) == 8
+    assert make_divisible(19) == 24   # 16 would lose 16%
+
+
+# --- MobileNet v1 ------------------------------------------------------------------------------
+
+def test_v1_count_published():
+    net = get_model("mobilenet_v1")
+    assert n_params(net) == v1_table()[0] == model_info("mobilenet_v1").expected_params \
+        == 4_231_976
+    assert n_params(net) + n_params(net, trainable=False) == 4_253_864   # Keras' total
+
+
+@pytest.mark.parametrize("alpha, paper_macs, paper_params", [
+    (1.0, 569, 4.2), (0.75, 325, 2.6), (0.5, 149, 1.3), (0.25, 41, 0.5)])
+def test_v1_width_multiplier(alpha, paper_macs, paper_params):
+    """Howard et al., Table 6 (224x224): million multiply-adds and parameters."""
+    params, macs = v1_table(alpha)
+    assert n_params(MobileNet(alpha=alpha)) == params
+    assert round(macs / 1e6) == paper_macs
+    assert round(params / 1e6, 1) == paper_params
+
+
+@pytest.mark.parametrize("size, paper_macs", [(224, 569), (192, 418), (160, 290), (128, 186)])
+def test_v1_resolution_multiplier(size, paper_macs):
+    """Howard et al., Table 7 (alpha 1.0). 160x160 gives 290.68M: the paper prints 290 (TF-slim's
+    table of the released checkpoints, 291); the others round to the paper's figures."""
+    macs = v1_table(size=size)[1]
+    assert abs(macs / 1e6 - paper_macs) < 1
+    if size != 160:
+        assert round(macs / 1e6) == paper_macs
+    assert n_params(get_model("mobilenet_v1")) == 4_231_976   # rho does not change the count
+
+
+def test_v1_macs_measured():
+    """The closed form is what the network computes: 568,740,352 multiply-adds at 1.0-224."""
+    assert v1_table()[1] == 568_740_352
+    assert count_macs(MobileNet(), 224) == 568_740_352
+    assert count_macs(MobileNet(alpha=0.25), 128) == v1_table(0.25, 128)[1]
+
+
+def test_v1_shapes():
+    net = get_model("mobilenet_v1")
+    net.initialize()
+    x = np.zeros((1, 3, 224, 224))
+    sides = []
+    for name, layer in net.features._children.items():
+        x = layer(x)
+        sides.append(x.shape[1:])
+    assert sides[0] == (32, 112, 112)
+    assert sides[1:14] == [(64, 112, 112), (128, 56, 56), (128, 56, 56), (256, 28, 28),
+                           (256, 28, 28)] + [(512, 14, 14)] * 6 + [(1024, 7, 7)] * 2
+    assert net.output(x).shape == (1, 1000)
+
+
+# --- MobileNetV2 -------------------------------------------------------------------------------
+
+def test_v2_count_published():
+    net = get_model("mobilenet_v2")
+    assert n_params(net) == v2_table()[0] == model_info("mobilenet_v2").expected_params \
+        == 3_504_872
+    assert n_params(net) + n_params(net, trainable=False) == 3_538_984   # Keras' total
+    assert sum(len(s._children) for k, s in net.features._children.items()
+               if k.startswith("stage")) == 17
+
+
+@pytest.mark.parametrize("alpha, size, slim_macs", [
+    (1.4, 224, 582), (1.3, 224, 509), (1.0, 224, 300), (1.0, 192, 221), (1.0, 160, 154),
+    (1.0, 128, 99), (1.0, 96, 56), (0.75, 224, 209), (0.5, 224, 97), (0.35, 224, 59)])
+def test_v2_macs(alpha, size, slim_macs):
+    """The authors' table of released checkpoints (TF-slim mobilenet/README.md), million
+    multiply-adds, truncated: 1.0-224 is 300.77M, printed 300 there and in the paper's Table 3
+    (every other entry is the same rounded or truncated)."""
+    assert math.floor(v2_table(alpha, size)[1] / 1e6) == slim_macs
+
+
+def test_v2_width_multiplier_counts():
+    """Counts with channels rounded to multiples of 8; the last convolution stays 1280 below 1."""
+    for alpha in (1.4, 0.75, 0.35):
+        net = MobileNetV2(alpha=alpha)
+        assert n_params(net) == v2_table(alpha)[0]
+        assert net.output.weight.shape[1] == (1792 if alpha == 1.4 else 1280)
+    assert MobileNetV2(alpha=0.35).features.conv1.conv.weight.shape[0] == 16
+
+
+def test_v2_macs_measured_and_shapes():
+    net = MobileNetV2()
+    assert count_macs(net, 224) == v2_table()[1] == 300_774_272
+    x = net.features.conv1(np.zeros((1, 3, 224, 224)))
+    sides = [x.shape[1:]]
+    for k in range(1, 8):
+        x = getattr(net.features, f"stage{k}")(x)
+        sides.append(x.shape[1:])
+    # Table 2: 112x112x32, then 16@112, 24@56, 32@28, 64@14, 96@14, 160@7, 320@7
+    assert sides == [(32, 112, 112), (16, 112, 112), (24, 56, 56), (32, 28, 28), (64, 14, 14),
+                     (96, 14, 14), (160, 7, 7), (320, 7, 7)]
+    assert net.features.conv2(x).shape == (1, 1280, 7, 7)
+
+
+# --- both --------------------------------------------------------------------------------------
+
+def test_smallest_input_and_options():
+    for name in ("mobilenet_v1", "mobilenet_v2"):
+        assert model_info(name).min_size == 1
+    for net in (MobileNet(10, alpha=0.25), MobileNetV2(10, alpha=0.35)):
+        net.initialize()
+        assert net(np.zeros((1, 3, 1, 1))).shape == (1, 10)
+    assert n_params(get_model("mobilenet_v1", num_classes=10, in_channels=1)) == \
+        v1_table(classes=10)[0] - 2 * 9 * 32
+    with pytest.raises(ValueError, match="alpha"):
+        MobileNet(alpha=0)
+    with pytest.raises(ValueError, match="activation"):
+        MobileNet(activation="gelu")
+
+
+def test_hybridize_same_outputs():
+    for net in (MobileNet(10, alpha=0.25), MobileNetV2(10, alpha=0.35)):
+        net.initialize(init.Xavier())
+        x = np.random.uniform(size=(2, 3, 32, 32))
+        eager = net(x)
+        net.hybridize()
+        assert np.allclose(net(x), eager, rtol=1e-4, atol=1e-6)
+        with autograd.record():
+            assert net(x).shape == (2, 10)
+
+
+def gluoncv_reference(name, size=224, seed=0):
+    """gluon-cv's `name` with random parameters (BatchNorm statistics too), run with NumPy mode
+    off (its ReLU6 is a legacy operator): its parameters in order, an input and its output."""
+    gluoncv = pytest.importorskip("gluoncv")
+    rng = onp.random.default_rng(seed)
+    x = rng.uniform(size=(1, 3, size, size)).astype("float32")
+    npx.reset_np()
+    try:
+        ref = gluoncv.model_zoo.get_model(name)
+        ref.initialize(init.Xavier())
+        ref(mx.nd.array(x))
+        params = []
+        for p in ref.collect_params().values():
+            if p.name.endswith(("running_var", "gamma")):
+                p.set_data(mx.nd.array(rng.uniform(0.5, 1.5, size=p.shape)))
+            elif p.name.endswith(("running_mean", "beta")):
+                p.set_data(mx.nd.array(rng.uniform(-0.1, 0.1, size=p.shape)))
+            params.append((p.name, p.data().asnumpy(), p.grad_req != "null"))
+        y = ref(mx.nd.array(x)).asnumpy()
+    finally:
+        npx.set_np()
+    return params, x, y
+
+
+def test_v1_same_as_gluoncv():
+    """gluon-cv's mobilenet1.0 is the same network: same count, same outputs."""
+    params, x, y = gluoncv_reference("mobilenet1.0")
+    net = get_model("mobilenet_v1")
+    net.initialize()
+    assert sum(v.size for _, v, t in params if t) == n_params(net)
+    ours = list(net.collect_params().values())
+    assert len(ours) == len(params)
+    for p, (_, value, _) in zip(ours, params):
+        p.set_data(np.array(value))
+    assert onp.allclose(net(np.array(x)).asnumpy(), y, rtol=1e-3, atol=1e-4)
+
+
+def test_v2_same_as_gluoncv_but_head():
+    """gluon-cv's mobilenetv2_1.0 classifies with a 1x1 convolution without bias: 1,000
+    parameters fewer (3,503,872); with a zero bias, the same outputs."""
+    params, x, y = gluoncv_reference("mobilenetv2_1.0")
+    net = get_model("mobilenet_v2")
+    net.initialize()
+    assert sum(v.size for _, v, t in params if t) == n_params(net) - 1000 == 3_503_872
+    ours = list(net.collect_params().values())
+    assert len(ours) == len(params) + 1   # + our classifier's bias
+    for p, (_, value, _) in zip(ours[:-2], params[:-1]):
+        p.set_data(np.array(value))
+    net.output.weight.set_data(np.array(params[-1][1].reshape(1000, 1280)))
+    net.output.bias.set_data(np.zeros(1000))
+    assert onp.allclose(net(np.array(x)).asnumpy(), y, rtol=1e-3, atol=1e-4)
