@@ -23,6 +23,16 @@ _EXPORTS = {
     "register_model": "registry",
     "Recipe": "recipes", "choose_recipe": "recipes", "save_results": "recipes",
     "load_results": "recipes",
+    "blocks": None, "arithmetic": None,
+    "summary": "summary", "Summary": "summary", "count_params": "summary",
+    "bench": "bench", "BenchResult": "bench",
+    "load_data_fashion_mnist": "data", "get_fashion_mnist_labels": "data",
+    "download_fashion_mnist": "download",
+    "train_ch6": "train", "evaluate_accuracy_gpu": "train", "accuracy": "train",
+    "History": "train",
+    "Timer": "utils", "Accumulator": "utils", "set_seed": "utils",
+    "plot_history": "plot", "show_images": "plot", "LivePlot": "plot",
+    "save_parameters": "checkpoint", "load_parameters": "checkpoint",
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__"]

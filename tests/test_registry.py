@@ -1,0 +1,149 @@
+"""Every registered model, parametrised over list_models(): a new model is tested as soon as it
+registers. It runs at its smallest input, refuses one pixel less, and at its paper's
+configuration has the published number of parameters, counted by summary() and by MXNet.
+
+The paper configuration costs one forward pass of one image per model (shapes of deferred
+layers are only known after it); the result is cached for the tests that share it.
+"""
+import functools
+import warnings
+
+import numpy as onp
+import pytest
+from mxnet import init, np, npx
+
+from d2lcnn.errors import InputShapeError, NumpyModeError, UnknownModelError
+from d2lcnn.registry import get_model, list_models, model_info, register_model
+from d2lcnn import registry
+from d2lcnn.summary import summary
+
+NAMES = list_models()
+
+
+@functools.lru_cache(maxsize=None)
+def paper(name):
+    """(summary, (trainable, total) counted by MXNet) at the paper's classes, channels, size.
+    Only these numbers are kept: the nets (up to 550 MB each) are freed."""
+    info = model_info(name)
+    net = get_model(name, num_classes=info.expected_classes, in_channels=info.in_channels)
+    net.initialize(init.Zero())  # values do not matter here; drawing 100M random ones takes time
+    s = summary(net, (info.in_channels, info.input_size, info.input_size))
+    params = list(net.collect_params().values())
+    framework = (sum(p.data().size for p in params if p.grad_req != "null"),
+                 sum(p.data().size for p in params))
+    return s, framework
+
+
+def test_there_are_models():
+    assert len(NAMES) >= 2 and "lenet" in NAMES
+
+
+# ------------------------------------------------------------------- (a) smallest input
+
+@pytest.mark.parametrize("name", NAMES)
+def test_forward_at_smallest_input(name):
+    info = model_info(name)
+    c, m = info.in_channels, info.smallest_input()
+    net = get_model(name, num_classes=10, in_channels=c)
+    net.initialize()
+    x = np.random.uniform(-1, 1, size=(2, c, m, m))
+    y = net(x)
+    assert y.shape == (2, 10)
+    assert not onp.isnan(y.asnumpy()).any()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # MXNet warns about hooks when hybridizing; not here
+        net.hybridize()
+    onp.testing.assert_allclose(net(x).asnumpy(), y.asnumpy(), rtol=1e-3, atol=1e-5)
+    # the input check is a hook on the network itself: it still runs once hybridized
+    for h, w in ((m - 1, m - 1), (m, m - 1), (m - 1, m)):  # one pixel smaller, either side
+        with pytest.raises(InputShapeError, match=f"smallest size that works is {m}x{m}"):
+            net(np.zeros((2, c, h, w)))
+    with pytest.raises(InputShapeError, match=f"built for {c}-channel images"):
+        net(np.zeros((2, c + 1, m, m)))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_smallest_input_is_tight(name):
+    """min_size is the smallest side that runs, not a guess: one pixel less, the network itself
+    (built without the registry's input check) fails in MXNet."""
+    info = model_info(name)
+    c, m = info.in_channels, info.smallest_input()
+    if m <= 1:
+        pytest.skip("runs at 1x1: there is no smaller image")
+    net = info.builder(num_classes=10, in_channels=c)
+    net.initialize()
+    with pytest.raises(Exception) as error:
+        net(np.zeros((1, c, m - 1, m - 1)))
+        npx.waitall()
+    assert not isinstance(error.value, (InputShapeError, AssertionError))
+
+
+# --------------------------------------------------------- (b) summary vs the framework
+
+@pytest.mark.parametrize("name", NAMES)
+def test_summary_totals_equal_the_framework_count(name):
+    s, (trainable, total) = paper(name)
+    assert (s.trainable_params, s.total_params) == (trainable, total)
+    assert sum(r.params for r in s.rows) == total
+    assert s.macs > 0 and s.depth > 0 and s.activation_bytes > 0
+
+
+# ------------------------------------------------------ (c) the paper's parameter count
+
+@pytest.mark.parametrize("name", NAMES)
+def test_parameters_at_the_papers_configuration(name):
+    info = model_info(name)
+    if info.expected_params is None:
+        pytest.skip(f"{name} has no published parameter count (expected_params=None)")
+    s, (trainable, _) = paper(name)
+    assert trainable == s.trainable_params == info.expected_params, info.source
+
+
+# ------------------------------------------------------------------ (d) the registry itself
+
+def test_names_are_lower_case_and_unique():
+    assert all(name == name.lower() for name in NAMES)
+    assert len(set(NAMES)) == len(NAMES) and NAMES == sorted(NAMES)
+    assert sorted(n for family in {model_info(n).family for n in NAMES}
+                  for n in list_models(family)) == NAMES
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_entries_are_complete(name):
+    info = model_info(name)
+    assert info.name == name and info.family
+    assert info.in_channels >= 1 and info.input_size >= info.smallest_input() >= 1
+    if info.expected_params is not None:
+        assert info.source, f"{name}: expected_params needs a source"
+
+
+def test_registering_a_name_twice_raises():
+    with pytest.raises(ValueError, match="registered twice"):
+        register_model(NAMES[0], family="test")(lambda num_classes=10, in_channels=3: None)
+    key = "test_registry_temporary_model"
+    try:
+        register_model(key, family="test")(lambda num_classes=10, in_channels=3: None)
+        with pytest.raises(ValueError, match="registered twice"):
+            register_model(key.upper(), family="test")(lambda **kwargs: None)
+    finally:
+        registry._REGISTRY.pop(key, None)
+    assert key not in list_models()
+
+
+def test_unknown_name_lists_the_known_ones():
+    with pytest.raises(UnknownModelError) as error:
+        get_model("nope")
+    message = str(error.value)
+    assert "unknown model 'nope'" in message and not message.startswith("'")
+    assert all(name in message for name in NAMES)
+    assert isinstance(error.value, KeyError)
+
+
+def test_get_model_needs_numpy_mode():
+    npx.reset_np()
+    try:
+        with pytest.raises(NumpyModeError, match="npx.set_np()"):
+            get_model(NAMES[0])
+    finally:
+        npx.set_np()
+    assert npx.is_np_array()
