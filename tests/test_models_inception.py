@@ -1,6 +1,5 @@
 """Inception family: GoogLeNet's Table 1, Inception-v3 vs gluon-cv, v4 and Inception-ResNet-v2
 against their published counts, auxiliary classifiers, residual scaling."""
-import contextlib
 
 import mxnet as mx
 import numpy as onp
@@ -12,16 +11,12 @@ from d2lcnn.models.inception import (GOOGLENET, GOOGLENET_MIN_SIZE, Inception,
                                      InceptionResidual, InceptionResNetA, googlenet,
                                      googlenet_d2l, inception_resnet_v2, inception_v3,
                                      inception_v4)
-
-
-def trainable(block):
-    return sum(int(onp.prod(p.shape)) for p in block.collect_params().values()
-               if p.grad_req != "null")
+from helpers import legacy_mode, n_params
 
 
 def counted(net, shape):
     net.infer_shape(np.zeros(shape))
-    return trainable(net)
+    return n_params(net)
 
 
 def _symbols(seq, x, until=None):
@@ -81,10 +76,10 @@ def googlenet_closed_form(in_channels=3, num_classes=1000):
 
 def googlenet_stage_counts(net):
     f = net.features
-    counts = {"conv1": trainable(f.conv1),
-              "conv2": trainable(f.conv2_reduce) + trainable(f.conv2),
-              "linear": trainable(net.output)}
-    counts.update({name: trainable(getattr(f, name))
+    counts = {"conv1": n_params(f.conv1),
+              "conv2": n_params(f.conv2_reduce) + n_params(f.conv2),
+              "linear": n_params(net.output)}
+    counts.update({name: n_params(getattr(f, name))
                    for name in f._children if name.startswith("inception")})
     return counts
 
@@ -105,7 +100,7 @@ def test_googlenet_stage_counts_are_table_one():
     assert counted(net, (1, 3, 224, 224)) == 6_998_552 == model_info("googlenet").expected_params
     ours = googlenet_stage_counts(net)
     assert ours == googlenet_closed_form()
-    assert sum(ours.values()) == trainable(net)
+    assert sum(ours.values()) == n_params(net)
     biases = {"conv1": 64, "conv2": 64 + 192, "linear": 1000}
     for name, args in ((n, a) for n, k, a in GOOGLENET if k == "inception"):
         biases[name] = sum(args)
@@ -117,7 +112,7 @@ def test_googlenet_stage_counts_are_table_one():
             assert abs(weights_k[name] - paper) > 1, name  # documented mismatch
     # the column sums to the "6.8M" usually quoted; the exact count is 7.0M with biases
     assert round(sum(TABLE1_K.values())) == 6798
-    assert round((trainable(net) - sum(biases.values())) / 1e6, 2) == 6.99
+    assert round((n_params(net) - sum(biases.values())) / 1e6, 2) == 6.99
 
 
 def test_googlenet_shapes_are_table_one():
@@ -150,9 +145,9 @@ def test_googlenet_auxiliary_classifiers():
     assert net.aux1.fc.weight.shape == (1024, 4 * 4 * 128)
     aux1 = conv(512, 128, 1) + (2048 * 1024 + 1024) + (1024 * 1000 + 1000)
     aux2 = conv(528, 128, 1) + (2048 * 1024 + 1024) + (1024 * 1000 + 1000)
-    assert (trainable(net.aux1), trainable(net.aux2)) == (aux1, aux2) == (3_188_840, 3_190_888)
+    assert (n_params(net.aux1), n_params(net.aux2)) == (aux1, aux2) == (3_188_840, 3_190_888)
     # counted apart: the main network is unchanged
-    assert trainable(net.features) + trainable(net.output) == 6_998_552
+    assert n_params(net.features) + n_params(net.output) == 6_998_552
 
 
 @pytest.mark.parametrize("hybridize", [False, True])
@@ -208,7 +203,7 @@ def test_googlenet_d2l():
 def test_inception_block_has_d2ls_interface():
     block = Inception(64, (96, 128), (16, 32), 32, in_channels=192)
     assert block.out_channels == 256
-    assert trainable(block) == inception_v1(192, 64, 96, 128, 16, 32, 32)
+    assert n_params(block) == inception_v1(192, 64, 96, 128, 16, 32, 32)
     block.initialize()
     assert block(np.zeros((1, 192, 28, 28))).shape == (1, 256, 28, 28)
 
@@ -230,22 +225,12 @@ def test_googlenet_min_size_is_exact(pool_mode, aux):
 
 # --- Inception-v3 --------------------------------------------------------------------------
 
-@contextlib.contextmanager
-def legacy_mode():
-    """gluon-cv's Inception3 uses legacy operators (HybridConcurrent's concat)."""
-    npx.reset_np()
-    try:
-        yield
-    finally:
-        npx.set_np()
-
-
 def test_inception_v3_count_equals_gluoncv_and_torchvision():
     gluoncv = pytest.importorskip("gluoncv")
     with legacy_mode():
         reference = gluoncv.model_zoo.get_model("inceptionv3")
         reference.infer_shape(mx.nd.zeros((1, 3, 299, 299)))
-        expected = trainable(reference)
+        expected = n_params(reference)
     ours = counted(inception_v3(), (1, 3, 299, 299))
     # torchvision: 27,161,264 with its auxiliary classifier, 23,834,568 without
     assert ours == expected == 23_834_568 == model_info("inception_v3").expected_params
@@ -253,11 +238,11 @@ def test_inception_v3_count_equals_gluoncv_and_torchvision():
 
 def test_inception_v3_auxiliary_head_and_keras_count():
     net = inception_v3(aux_logits=True)
-    assert trainable(net.aux) == 27_161_264 - 23_834_568  # torchvision's AuxLogits
-    assert trainable(net.aux) == conv(768, 128, 1, False, 2) + conv(128, 768, 5, False, 2) + \
+    assert n_params(net.aux) == 27_161_264 - 23_834_568  # torchvision's AuxLogits
+    assert n_params(net.aux) == conv(768, 128, 1, False, 2) + conv(128, 768, 5, False, 2) + \
         768 * 1000 + 1000
     # Keras' InceptionV3 (BatchNorm without scale): 23,817,352 trainable parameters
-    assert trainable(inception_v3(bn_scale=False)) == 23_817_352
+    assert n_params(inception_v3(bn_scale=False)) == 23_817_352
 
 
 def test_inception_v3_shapes():
@@ -339,15 +324,15 @@ def inception_resnet_v2_closed_form(gamma=False):
 
 def test_inception_v4_count():
     net = inception_v4()
-    assert trainable(net) == inception_v4_closed_form() == 42_679_816  # timm's inception_v4
-    assert trainable(net) == model_info("inception_v4").expected_params
-    assert trainable(inception_v4(bn_scale=False)) == inception_v4_closed_form(gamma=False)
+    assert n_params(net) == inception_v4_closed_form() == 42_679_816  # timm's inception_v4
+    assert n_params(net) == model_info("inception_v4").expected_params
+    assert n_params(inception_v4(bn_scale=False)) == inception_v4_closed_form(gamma=False)
 
 
 def test_inception_resnet_v2_count_is_keras():
     net = inception_resnet_v2()
-    assert trainable(net) == inception_resnet_v2_closed_form() == 55_813_192
-    assert trainable(net) == model_info("inception_resnet_v2").expected_params
+    assert n_params(net) == inception_resnet_v2_closed_form() == 55_813_192
+    assert n_params(net) == model_info("inception_resnet_v2").expected_params
     # Keras' total adds the BatchNorm moving means and variances (not trained); MXNet also
     # keeps each BatchNorm's gamma, fixed at 1 (grad_req "null") when scale=False
     fixed = {}
@@ -356,9 +341,9 @@ def test_inception_resnet_v2_count_is_keras():
             kind = p.name.rsplit("_", 2)[-1] if "running" in p.name else p.name.rsplit("_")[-1]
             fixed[kind] = fixed.get(kind, 0) + int(onp.prod(p.shape))
     assert fixed == {"gamma": 30_272, "mean": 30_272, "var": 30_272}
-    assert trainable(net) + fixed["mean"] + fixed["var"] == 55_873_736
+    assert n_params(net) + fixed["mean"] + fixed["var"] == 55_873_736
     # with a BatchNorm scale, as timm (55.8M): the 30,272 gammas are trained too
-    assert trainable(inception_resnet_v2(bn_scale=True)) == \
+    assert n_params(inception_resnet_v2(bn_scale=True)) == \
         inception_resnet_v2_closed_form(gamma=True) == 55_813_192 + 30_272
 
 

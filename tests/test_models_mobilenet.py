@@ -3,37 +3,14 @@ parameter and multiply-add tables (width and resolution multipliers), shapes, hy
 and gluon-cv's networks (same outputs)."""
 import math
 
-import mxnet as mx
 import numpy as onp
 import pytest
-from mxnet import autograd, init, np, npx
-from mxnet.gluon import nn
+from mxnet import autograd, init, np
 
 from d2lcnn.models.mobilenet import (MOBILENET_V1, MOBILENET_V2, DepthwiseSeparable,
                                      InvertedResidual, MobileNet, MobileNetV2, make_divisible)
 from d2lcnn.registry import get_model, model_info
-
-
-def n_params(block, trainable=True):
-    return sum(int(onp.prod(p.shape)) for p in block.collect_params().values()
-               if (p.grad_req != "null") == trainable)
-
-
-def count_macs(net, size):
-    """Multiply-adds of the Conv2D and Dense layers, measured by a forward pass."""
-    total = []
-
-    def hook(block, inputs, output):
-        if isinstance(block, nn.Conv2D):
-            total.append(int(onp.prod(output.shape[1:])) * int(onp.prod(block.weight.shape[1:])))
-        else:
-            total.append(int(onp.prod(block.weight.shape)))
-
-    net.apply(lambda b: b.register_forward_hook(hook)
-              if isinstance(b, (nn.Conv2D, nn.Dense)) else None)
-    net.initialize()
-    net(np.zeros((1, 3, size, size)))
-    return sum(total)
+from helpers import count_macs, gluoncv_reference, n_params
 
 
 def v1_table(alpha=1.0, size=224, classes=1000):
@@ -230,30 +207,6 @@ def test_hybridize_same_outputs():
         assert np.allclose(net(x), eager, rtol=1e-4, atol=1e-6)
         with autograd.record():
             assert net(x).shape == (2, 10)
-
-
-def gluoncv_reference(name, size=224, seed=0):
-    """gluon-cv's `name` with random parameters (BatchNorm statistics too), run with NumPy mode
-    off (its ReLU6 is a legacy operator): its parameters in order, an input and its output."""
-    gluoncv = pytest.importorskip("gluoncv")
-    rng = onp.random.default_rng(seed)
-    x = rng.uniform(size=(1, 3, size, size)).astype("float32")
-    npx.reset_np()
-    try:
-        ref = gluoncv.model_zoo.get_model(name)
-        ref.initialize(init.Xavier())
-        ref(mx.nd.array(x))
-        params = []
-        for p in ref.collect_params().values():
-            if p.name.endswith(("running_var", "gamma")):
-                p.set_data(mx.nd.array(rng.uniform(0.5, 1.5, size=p.shape)))
-            elif p.name.endswith(("running_mean", "beta")):
-                p.set_data(mx.nd.array(rng.uniform(-0.1, 0.1, size=p.shape)))
-            params.append((p.name, p.data().asnumpy(), p.grad_req != "null"))
-        y = ref(mx.nd.array(x)).asnumpy()
-    finally:
-        npx.set_np()
-    return params, x, y
 
 
 def test_v1_same_as_gluoncv():

@@ -1,20 +1,15 @@
 """ResNet and ResNeXt (d2lcnn.models.resnet): block counts in closed form, the paper's shapes
 and multiply-adds, d2l's ResNet-18, hybridization, and gluon-cv's networks (same outputs)."""
-import contextlib
 
-import mxnet as mx
 import numpy as onp
 import pytest
-from mxnet import autograd, init, np, npx
+from mxnet import autograd, init, np
 from mxnet.gluon import nn
 
 from d2lcnn.models.resnet import (Bottleneck, Residual, ResNet, resnet_block, resnet_spec)
 from d2lcnn.registry import get_model, model_info
-
-
-def n_params(block, trainable=True):
-    return sum(int(onp.prod(p.shape)) for p in block.collect_params().values()
-               if (p.grad_req != "null") == trainable)
+import helpers
+from helpers import count_macs, n_params
 
 
 def bn(c):  # BatchNorm's trainable parameters: gamma and beta
@@ -64,23 +59,6 @@ def resnet_macs(depth, size=224, stride_in_1x1=False, groups=1, bottleneck_width
                 total += r * r * cin * 4 * c if i == 0 else 0
                 cin = 4 * c
     return total + cin * 1000
-
-
-def count_macs(net, size, in_channels=3):
-    """Multiply-adds of the Conv2D and Dense layers, measured by a forward pass."""
-    total = []
-
-    def hook(block, inputs, output):
-        if isinstance(block, nn.Conv2D):
-            total.append(int(onp.prod(output.shape[1:])) * int(onp.prod(block.weight.shape[1:])))
-        else:
-            total.append(int(onp.prod(block.weight.shape)))
-
-    net.apply(lambda b: b.register_forward_hook(hook)
-              if isinstance(b, (nn.Conv2D, nn.Dense)) else None)
-    net.initialize()
-    net(np.zeros((1, in_channels, size, size)))
-    return sum(total)
 
 
 def stage_shapes(net, x):
@@ -289,37 +267,10 @@ def test_macs():
 
 # --- gluon-cv ----------------------------------------------------------------------------------
 
-@contextlib.contextmanager
-def legacy_mode():
-    """gluon-cv's ResNeXt and v1 blocks call legacy operators: run them with NumPy mode off."""
-    npx.reset_np()
-    try:
-        yield
-    finally:
-        npx.set_np()
-
-
 def gluoncv_reference(name, size=224, seed=0):
-    """gluon-cv's `name`, initialised with random parameters (BatchNorm statistics too): its
-    parameters in registration order (as NumPy arrays), an input and its output."""
-    gluoncv = pytest.importorskip("gluoncv")
-    rng = onp.random.default_rng(seed)
-    x = rng.uniform(size=(1, 3, size, size)).astype("float32")
-    with legacy_mode():
-        ref = gluoncv.model_zoo.get_model(name)
-        ref.initialize(init.Xavier())
-        ref(mx.nd.array(x))                 # gluon-cv defers some shapes to the first forward
-        params = []
-        for p in ref.collect_params().values():
-            if p.name.endswith(("running_var", "gamma")):
-                p.set_data(mx.nd.array(rng.uniform(0.5, 1.5, size=p.shape)))
-            elif p.name.endswith(("running_mean", "beta")):
-                p.set_data(mx.nd.array(rng.uniform(-0.1, 0.1, size=p.shape)))
-            elif "conv" in p.name and p.name.endswith("bias"):
-                p.set_data(mx.nd.zeros(p.shape))  # see test_gluoncv_v1_is_stride_in_1x1
-            params.append((p.name, p.data().asnumpy(), p.grad_req != "null"))
-        y = ref(mx.nd.array(x)).asnumpy()
-    return params, x, y
+    """gluon-cv's `name` with random parameters; its convolution biases (v1 only) zeroed:
+    see test_gluoncv_v1_is_stride_in_1x1."""
+    return helpers.gluoncv_reference(name, size, seed, zero_conv_bias=True)
 
 
 def load_params(net, params):

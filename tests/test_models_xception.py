@@ -1,17 +1,12 @@
 """Xception (d2lcnn.models.xception): counts in closed form from Figure 5, the paper's shapes,
 the smallest input, hybridization, and gluon-cv's (different) Xception-65."""
 import mxnet as mx
-import numpy as onp
 import pytest
-from mxnet import autograd, init, np, npx
+from mxnet import autograd, init, np
 
 from d2lcnn.models.xception import XCEPTION, SeparableConv2D, Xception, XceptionBlock
 from d2lcnn.registry import get_model, model_info
-
-
-def n_params(block, trainable=True):
-    return sum(int(onp.prod(p.shape)) for p in block.collect_params().values()
-               if (p.grad_req != "null") == trainable)
+from helpers import legacy_mode, n_params
 
 
 def sep_params(cin, c):
@@ -137,12 +132,9 @@ def test_gluoncv_xception_is_xception65():
     depthwise and pointwise convolution, and an extra 1536 separable convolution in the exit
     flow: 39,916,312 trainable parameters instead of 22,855,952."""
     gluoncv = pytest.importorskip("gluoncv")
-    npx.reset_np()  # its blocks call legacy operators
-    try:
+    with legacy_mode():  # its blocks call legacy operators
         ref = gluoncv.model_zoo.get_model("xception")
         assert type(ref).__name__ == "Xception65"
         assert len(ref.midflow._children) == 16
         assert n_params(ref) == 39_916_312   # every shape is known at construction
-    finally:
-        npx.set_np()
     assert n_params(ref) != n_params(get_model("xception"))
