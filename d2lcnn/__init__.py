@@ -24,6 +24,10 @@ _EXPORTS = {
     "Recipe": "recipes", "choose_recipe": "recipes", "save_results": "recipes",
     "load_results": "recipes",
     "blocks": None, "arithmetic": None,
+    "DepthwiseSeparable": "models.mobilenet", "SeparableConv2D": "models.xception",
+    "vgg_block": "models.vgg",
+    "Residual": "models.resnet", "Bottleneck": "models.resnet",
+    "resnet_block": "models.resnet",
     "summary": "summary", "Summary": "summary", "count_params": "summary",
     "bench": "bench", "BenchResult": "bench",
     "load_data_fashion_mnist": "data", "get_fashion_mnist_labels": "data",
@@ -33,6 +37,8 @@ _EXPORTS = {
     "Timer": "utils", "Accumulator": "utils", "set_seed": "utils",
     "plot_history": "plot", "show_images": "plot", "LivePlot": "plot",
     "save_parameters": "checkpoint", "load_parameters": "checkpoint",
+    "architecture_table": "compare", "results_rows": "compare", "class_subset": "compare",
+    "freeze": "compare", "replace_output": "compare",
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__"]

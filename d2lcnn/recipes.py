@@ -28,12 +28,61 @@ class Recipe:
     lr: float
     num_epochs: int
     note: str = ""         # what was adapted, and why
+    momentum: float = 0.0  # SGD momentum (d2l: none)
+    wd: float = 0.0        # weight decay (d2l: none)
+    decay_last: int = 0    # the last `decay_last` epochs run at lr / 10 (d2l: none)
+
+    def __post_init__(self):
+        if self.name not in ("gpu", "cpu"):
+            raise ValueError(f"a recipe is named 'gpu' or 'cpu'; got {self.name!r}")
+        if not (isinstance(self.num_epochs, int) and self.num_epochs >= 1):
+            raise ValueError(f"num_epochs must be a whole number, 1 or more; "
+                             f"got {self.num_epochs!r}")
+        if not (isinstance(self.decay_last, int) and 0 <= self.decay_last < self.num_epochs):
+            raise ValueError(f"decay_last must be a whole number of epochs below num_epochs "
+                             f"({self.num_epochs}); got {self.decay_last!r}")
+        if not self.lr > 0 or not 0 <= self.momentum < 1 or self.wd < 0:
+            raise ValueError(f"need lr > 0, 0 <= momentum < 1 and wd >= 0; got lr={self.lr!r}, "
+                             f"momentum={self.momentum!r}, wd={self.wd!r}")
+
+    @property
+    def input_size(self):
+        """The side of the images the network sees (Fashion-MNIST's 28 unless resized)."""
+        return self.resize or 28
+
+    def optimizer_params(self, batches_per_epoch):
+        """The SGD settings beyond the learning rate, for `train_ch6(optimizer_params=...)`:
+        momentum, weight decay, and the step that divides the learning rate by 10 for the last
+        `decay_last` epochs (Gluon counts scheduler steps in batches). None if d2l's plain SGD."""
+        params = {}
+        if self.momentum:
+            params["momentum"] = self.momentum
+        if self.wd:
+            params["wd"] = self.wd
+        if self.decay_last:
+            if not (isinstance(batches_per_epoch, int) and batches_per_epoch >= 1):
+                raise ValueError(f"batches_per_epoch must be a whole number, 1 or more (use "
+                                 f"len(train_iter)); got {batches_per_epoch!r}")
+            import mxnet as mx
+            step = (self.num_epochs - self.decay_last) * batches_per_epoch
+            params["lr_scheduler"] = mx.lr_scheduler.MultiFactorScheduler(
+                [step], 0.1, base_lr=self.lr)
+        return params or None
+
+    def as_dict(self):
+        """The recipe as plain data (for a results file)."""
+        return dataclasses.asdict(self)
 
     def __str__(self):
         opts = ", ".join(f"{k}={v!r}" for k, v in self.model_options.items())
-        side = self.resize or 28
+        side = self.input_size
         text = (f"{self.name.upper()} recipe: {self.model}({opts}) at {side}x{side}, "
                 f"batch {self.batch_size}, lr {self.lr}, {self.num_epochs} epochs")
+        extras = [f"momentum {self.momentum}"] if self.momentum else []
+        extras += [f"weight decay {self.wd}"] if self.wd else []
+        extras += [f"lr / 10 for the last {self.decay_last} epoch"
+                   + ("s" if self.decay_last > 1 else "")] if self.decay_last else []
+        text += "".join(f", {e}" for e in extras)
         return text + (f"\n  {self.note}" if self.note else "")
 
 

@@ -166,3 +166,20 @@ def test_get_model_rejects_small_inputs():
     net = get_model("alexnet", num_classes=10)
     with pytest.raises(Exception, match="too small"):
         net(np.zeros((1, 3, 66, 66)))
+
+
+def test_width_divides_every_convolution():
+    net = alexnet(num_classes=10, in_channels=1, width=4)
+    net.initialize()
+    net(np.zeros((1, 1, 96, 96)))
+    widths = [getattr(net.features, row[0]).weight.shape[0] for row in ALEXNET]
+    assert widths == [row[1] // 4 for row in ALEXNET]
+    assert net.features.fc6.weight.shape[0] == 4096  # the dense layers keep their width
+    # conv2's input is conv1's thinner output
+    assert net.features.conv2.weight.shape[1] == ALEXNET[0][1] // 4
+
+
+@pytest.mark.parametrize("width", [0, 3, 2.0, "4"])
+def test_width_that_does_not_divide_is_refused(width):
+    with pytest.raises(ValueError, match="width divides every convolution"):
+        alexnet(width=width)

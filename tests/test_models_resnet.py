@@ -316,3 +316,21 @@ def test_gluoncv_v1_is_stride_in_1x1():
     v15.initialize()
     load_params(v15, params)
     assert not onp.allclose(v15(np.array(x)).asnumpy(), y, rtol=1e-3, atol=1e-4)
+
+
+# --- top-level names ---------------------------------------------------------------------------
+
+def test_top_level_exports():
+    """The chapter's d2l-style names are importable from d2lcnn itself, with d2l's signatures."""
+    import inspect
+    import d2lcnn
+    from d2lcnn.models import resnet as module
+    for name in ("Residual", "Bottleneck", "resnet_block"):
+        assert name in dir(d2lcnn)
+        assert getattr(d2lcnn, name) is getattr(module, name)
+    params = inspect.signature(d2lcnn.resnet_block).parameters
+    assert list(params)[:3] == ["num_channels", "num_residuals", "first_block"]
+    assert params["first_block"].default is False
+    params = inspect.signature(d2lcnn.Residual).parameters
+    assert list(params)[:3] == ["num_channels", "use_1x1conv", "strides"]
+    assert (params["use_1x1conv"].default, params["strides"].default) == (False, 1)

@@ -4,7 +4,8 @@ import numpy as onp
 import pytest
 from mxnet import np
 
-from d2lcnn import model_info
+import d2lcnn
+from d2lcnn import arithmetic, model_info
 from d2lcnn.models.alexnet import LRN
 from d2lcnn.models.vgg import CFGS, VGG, vgg11, vgg16, vgg16_c, vgg_block
 
@@ -163,3 +164,28 @@ def test_min_size_is_exact(name):
     assert _runs(info.builder(), size) and not _runs(info.builder(), size - 1)
     assert _runs(info.builder(head="gap"), size) and not _runs(info.builder(head="gap"),
                                                                 size - 1)
+
+
+def test_vgg_block_is_exported_at_the_top_level():
+    assert d2lcnn.vgg_block is vgg_block
+    assert "vgg_block" in d2lcnn.__all__
+
+
+def _kernel_strides(cfg):
+    """(kernel, stride) of every layer of a Table 1 column (LRN has no spatial extent)."""
+    return [(2, 2) if x == "M" else (x[1] if isinstance(x, tuple) else 3, 1)
+            for x in cfg if x != "LRN"]
+
+
+@pytest.mark.parametrize("key, field", [("A", 150), ("B", 156), ("C", 156), ("D", 212),
+                                        ("E", 268)])
+def test_receptive_field_after_the_last_pooling(key, field):
+    # each 3x3 layer of block b widens the field by 2 * 2**(b-1); a 1x1 layer (C) by nothing
+    assert arithmetic.receptive_field(_kernel_strides(CFGS[key])) == (field, 32)
+
+
+def test_same_macs_where_channels_double_as_maps_halve():
+    # blocks 1-4: a convolution that keeps its channels costs 9 * C^2 * H^2 with C * H = 64 * 224
+    macs = {arithmetic.conv2d_macs(c, c, 3, 224 * 64 // c, 224 * 64 // c)
+            for c in (64, 128, 256, 512)}
+    assert macs == {1_849_688_064}

@@ -44,3 +44,40 @@ def test_corrupt_results_file_is_named(tmp_path):
     (tmp_path / "vgg.json").write_text("{not json")
     with pytest.raises(ValueError, match="vgg.json is not valid JSON"):
         recipes.load_results(tmp_path)
+
+
+def test_optimizer_params_of_plain_sgd_is_none():
+    assert GPU.optimizer_params(100) is None
+
+
+def test_optimizer_params_decay_steps_after_the_right_batch():
+    r = recipes.Recipe("cpu", "lenet", {}, None, 256, 0.1, 10, momentum=0.9, wd=5e-4,
+                       decay_last=2)
+    params = r.optimizer_params(235)
+    assert params["momentum"] == 0.9 and params["wd"] == 5e-4
+    sched = params["lr_scheduler"]
+    assert sched(8 * 235) == pytest.approx(0.1)       # still the base rate at the step
+    assert sched(8 * 235 + 1) == pytest.approx(0.01)  # then divided by 10
+    text = str(r)
+    assert "momentum 0.9" in text and "last 2 epochs" in text and "weight decay" in text
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"decay_last": 10}, "decay_last"),
+    ({"decay_last": -1}, "decay_last"),
+    ({"momentum": 1.0}, "momentum"),
+    ({"lr": 0}, "lr"),
+])
+def test_bad_recipes_are_refused(kwargs, match):
+    args = dict(name="cpu", model="lenet", model_options={}, resize=None, batch_size=256,
+                lr=0.1, num_epochs=10)
+    args.update(kwargs)
+    with pytest.raises(ValueError, match=match):
+        recipes.Recipe(**args)
+
+
+def test_optimizer_params_needs_batches_when_decaying():
+    r = recipes.Recipe("cpu", "lenet", {}, None, 256, 0.1, 10, decay_last=1)
+    with pytest.raises(ValueError, match="len\\(train_iter\\)"):
+        r.optimizer_params(None)
+    assert r.as_dict()["decay_last"] == 1 and r.input_size == 28

@@ -75,14 +75,18 @@ class AlexNet(HybridBlock):
     """
 
     def __init__(self, convs=ALEXNET, fc=ALEXNET_FC, num_classes=1000, in_channels=3,
-                 padding=0, lrn=False, grouped=False, dropout=0.5, **kwargs):
+                 padding=0, lrn=False, grouped=False, dropout=0.5, width=1, **kwargs):
         super().__init__(**kwargs)
+        if not (isinstance(width, int) and width >= 1) or any(row[1] % width for row in convs):
+            raise ValueError(f"width divides every convolution's channels, so it must be a "
+                             f"whole number that divides {[row[1] for row in convs]}; "
+                             f"got {width!r}")
         with self.name_scope():
             self.features = body = nn.HybridSequential(prefix="features_")
             with body.name_scope():  # each layer is an attribute too: net.features.conv1
                 channels = in_channels
                 for name, out, kernel, stride, pad, groups, norm, pool in convs:
-                    n = name[len("conv"):]
+                    n, out = name[len("conv"):], out // width
                     setattr(body, name, nn.Conv2D(
                         out, kernel, strides=stride, padding=padding if pad is None else pad,
                         groups=groups if grouped else 1, activation="relu",
@@ -124,7 +128,8 @@ def _build(num_classes=1000, in_channels=3, **options):
                        "tests/test_models_alexnet.py",
                 year=2012, paper="krizhevsky2012imagenet")
 def alexnet(num_classes=1000, in_channels=3, **options):
-    """AlexNet as one tower (as in d2l). Options: padding (conv1), lrn, dropout."""
+    """AlexNet as one tower (as in d2l). Options: padding (conv1), lrn, dropout, width (divides
+    the convolutions' channels, for the CPU recipe)."""
     return _build(num_classes, in_channels, **options)
 
 
