@@ -6,7 +6,7 @@ import numpy as onp
 import pytest
 from mxnet import autograd, np, npx
 
-from d2lcnn import model_info
+from d2lcnn import get_model, model_info, summary
 from d2lcnn.models.inception import (GOOGLENET, GOOGLENET_MIN_SIZE, Inception,
                                      InceptionResidual, InceptionResNetA, googlenet,
                                      googlenet_d2l, inception_resnet_v2, inception_v3,
@@ -168,6 +168,47 @@ def test_auxiliary_outputs_in_training_only(hybridize):
     assert float(abs(net.features.conv1.weight.grad()).sum()) > 0
     # in prediction, the main output only (dropout off: the same as the first call)
     onp.testing.assert_allclose(net(x).asnumpy(), predicted.asnumpy(), rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("name,side,aux", [("googlenet", 224, (3_188_840, 3_190_888)),
+                                           ("googlenet_d2l", 96, None),
+                                           ("inception_v3", 299, (27_161_264 - 23_834_568,))])
+@pytest.mark.parametrize("hybridize", [False, True])
+def test_summary_counts_auxiliary_heads_apart(name, side, aux, hybridize):
+    """summary() runs in prediction mode, where the heads do not run: their parameters are the
+    "(not called)" row, so GoogLeNet's head (a dense layer whose input size depends on the image
+    size) must know its shapes after the first prediction."""
+    info = model_info(name)
+    shape = (info.in_channels, side, side)
+    net = get_model(name, aux_logits=True)
+    if hybridize:
+        net.hybridize()
+    s = summary(net, shape)
+    plain = summary(get_model(name), shape)
+    heads = [net.aux] if name == "inception_v3" else [net.aux1, net.aux2]
+    sizes = tuple(n_params(h) for h in heads)
+    if aux is not None:
+        assert sizes == aux
+    assert s.rows[-1].name == "(not called)" and s.rows[-1].trainable_params == sum(sizes)
+    assert s.trainable_params == plain.trainable_params + sum(sizes)
+    assert s.macs == plain.macs  # the heads cost nothing in prediction
+    assert [r.name for r in s.rows[:-1]] == [r.name for r in plain.rows]
+    if name == "googlenet_d2l":  # 96x96: 6x6 maps out of 4a, 1x1 after the 5x5/3 pooling
+        assert net.aux1.fc.weight.shape == (1024, 128)
+    # the heads train after the summary
+    x = np.random.uniform(size=(2,) + shape)
+    with autograd.record():
+        outs = net(x)
+    assert [o.shape for o in outs] == [(2, 1000)] * (1 + len(heads))
+
+
+def test_first_prediction_too_small_for_the_heads():
+    net = googlenet(num_classes=10, aux_logits=True)  # heads need 79x79 (ceil mode)
+    net.initialize()
+    assert net(np.zeros((1, 3, 64, 64))).shape == (1, 10)  # the main output still works
+    assert not net._aux_shapes_known
+    assert net(np.zeros((1, 3, 96, 96))).shape == (1, 10)
+    assert net._aux_shapes_known and net.aux1.fc.weight.shape == (1024, 128)
 
 
 def test_googlenet_hybridized_equals_imperative():

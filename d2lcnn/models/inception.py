@@ -37,6 +37,7 @@ pooling, ``("split", conv, conv)`` for parallel convolutions whose outputs are c
 (Inception-v3's 8x8 blocks).
 """
 from mxnet import autograd
+from mxnet.base import MXNetError
 from mxnet.gluon import HybridBlock, nn
 from mxnet.ndarray import NDArray
 
@@ -482,7 +483,9 @@ class InceptionNet(HybridBlock):
     ``output``) branch off the layers `aux` names: in training (``autograd.record()``) the
     network returns ``(main, aux1, ...)``; in prediction the main output only. With auxiliary
     heads the network runs its parts one by one (each hybridized if the network is), so that
-    the heads can tap them; export it with ``aux_logits=False``.
+    the heads can tap them; export it with ``aux_logits=False``. The first prediction also
+    lets the heads infer their parameter shapes without running them, so that
+    `d2lcnn.summary` (which predicts) can count them, as its "(not called)" row.
 
     ``pool_mode`` is how the table's "maxpool" rows treat the border: "ceil" (round the output
     size up, as Caffe), "pad" (padding 1, as d2l) or "valid" (no padding, round down, as
@@ -496,7 +499,7 @@ class InceptionNet(HybridBlock):
         if pool_mode not in ("ceil", "pad", "valid"):
             raise ValueError(f"pool_mode must be 'ceil', 'pad' or 'valid'; got {pool_mode!r}")
         bn = dict(bn=batch_norm, bn_scale=bn_scale)
-        self._aux_taps = {}
+        self._aux_taps, self._aux_shapes_known = {}, False
         with self.name_scope():
             self.features = body = nn.HybridSequential(prefix="features_")
             channels, taps = in_channels, {}
@@ -542,12 +545,35 @@ class InceptionNet(HybridBlock):
         if not self._aux_taps or not isinstance(x, NDArray):
             return super().forward(x, *args)
         if not autograd.is_training():  # the main path only; its parts run hybridized
-            return self.output(self.features(x))
+            if self._aux_shapes_known:
+                return self.output(self.features(x))
+            return self._run_parts(x, infer_heads=True)
+        return self._run_parts(x)
+
+    def _run_parts(self, x, infer_heads=False):
+        """The table's layers one by one, tapping the auxiliary heads. In training, returns
+        ``(main, aux1, ...)``. With ``infer_heads`` (the first prediction), the main output
+        only, and the heads learn their parameter shapes by symbolic inference instead of
+        running: a deferred shape (GoogLeNet's head's dense layer, whose input size depends
+        on the image size) is then known, so that the heads' parameters can be counted
+        (`d2lcnn.summary` runs in prediction mode) before the first training step."""
         aux = {}
         for name, layer in self.features._children.items():
             x = layer(x)
             for attr in self._aux_taps.get(name, ()):
-                aux[attr] = getattr(self, attr)(x)
+                if not infer_heads:
+                    aux[attr] = getattr(self, attr)(x)
+                    continue
+                try:
+                    getattr(self, attr).infer_shape(x)
+                except MXNetError:  # maps too small for the head: it could not train either
+                    pass
+        if infer_heads:
+            self._aux_shapes_known = all(
+                all(d > 0 for d in p.shape)
+                for attrs in self._aux_taps.values() for attr in attrs
+                for p in getattr(self, attr).collect_params().values())
+            return self.output(x)
         heads = [attr for attrs in self._aux_taps.values() for attr in attrs]
         return (self.output(x), *(aux[attr] for attr in sorted(heads)))
 
