@@ -236,3 +236,32 @@ def test_v2_same_as_gluoncv_but_head():
     net.output.weight.set_data(np.array(params[-1][1].reshape(1000, 1280)))
     net.output.bias.set_data(np.zeros(1000))
     assert onp.allclose(net(np.array(x)).asnumpy(), y, rtol=1e-3, atol=1e-4)
+
+
+# --- the block at the top level, and its cost -----------------------------------------------
+
+def test_depthwise_separable_exported():
+    """The chapter's block is importable as d2lcnn.DepthwiseSeparable (and from d2lcnn.blocks)."""
+    import d2lcnn
+    from d2lcnn import blocks
+    assert d2lcnn.DepthwiseSeparable is DepthwiseSeparable is blocks.DepthwiseSeparable
+    assert "DepthwiseSeparable" in dir(d2lcnn)
+
+
+@pytest.mark.parametrize("cin, c, side, s", [(32, 64, 112, 1), (64, 128, 112, 2),
+                                             (512, 512, 14, 1), (512, 1024, 14, 2)])
+def test_depthwise_separable_cost_formula(cin, c, side, s):
+    """Section 3.1: D_K^2 M D_F^2 + M N D_F^2 multiply-adds (D_F the output side) against
+    D_K^2 M N D_F^2 for a full convolution, a ratio of 1/N + 1/D_K^2; d2lcnn.summary of the
+    real layer agrees, and BatchNorm adds 2 trainable parameters per channel of each part."""
+    from d2lcnn import arithmetic, summary
+    out = -(-side // s)
+    sep = 9 * cin * out * out + cin * c * out * out
+    full = 9 * cin * c * out * out
+    assert sep / full == pytest.approx(1 / c + 1 / 9)
+    assert arithmetic.separable_cost_ratio(c, 3) == pytest.approx(sep / full)
+    assert arithmetic.depthwise_separable_macs(cin, c, 3, out, out) == sep
+    report = summary(DepthwiseSeparable(cin, c, s), (cin, side, side))
+    assert report.macs == sep
+    assert report.trainable_params == arithmetic.depthwise_separable_params(cin, c, 3) \
+        + 2 * cin + 2 * c

@@ -138,3 +138,45 @@ def test_gluoncv_xception_is_xception65():
         assert len(ref.midflow._children) == 16
         assert n_params(ref) == 39_916_312   # every shape is known at construction
     assert n_params(ref) != n_params(get_model("xception"))
+
+
+def test_separable_conv_exported():
+    import d2lcnn
+    from d2lcnn import blocks
+    assert d2lcnn.SeparableConv2D is SeparableConv2D is blocks.SeparableConv2D
+    # no non-linearity and no BatchNorm between depthwise and pointwise (Section 4.7)
+    assert list(SeparableConv2D(8, 4)._children) == ["depthwise", "pointwise"]
+
+
+def xception_macs(size=299, classes=1000, spec=XCEPTION):
+    """Multiply-adds from Figure 5: unpadded 3x3 convolutions, then "same" padding, every
+    stride-2 block halving the side (rounded up) at its max-pooling and 1x1 shortcut."""
+    macs, c, side = 0, 3, size
+    for rows in spec.values():
+        for row in rows:
+            if row[0] == "conv":
+                side = (side - 3) // row[2] + 1
+                macs += side * side * 9 * c * row[1]
+                c = row[1]
+            elif row[0] == "sepconv":
+                macs += side * side * (9 * c + c * row[1])
+                c = row[1]
+            else:
+                _, channels, strides, _ = row
+                c_in = c
+                for ch in channels:
+                    macs += side * side * (9 * c_in + c_in * ch)
+                    c_in = ch
+                if strides != 1 or c != channels[-1]:
+                    side = -(-side // strides)
+                    macs += side * side * c * channels[-1]
+                c = channels[-1]
+    return macs + c * classes
+
+
+def test_macs_closed_form_and_measured():
+    from helpers import count_macs
+    assert xception_macs() == 8_357_403_496
+    assert count_macs(Xception(), 299) == 8_357_403_496
+    assert count_macs(Xception(10, middle_flow_repeats=1), 71) == \
+        xception_macs(71, 10, dict(XCEPTION, middle_flow=XCEPTION["middle_flow"][:1]))
