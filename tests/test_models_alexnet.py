@@ -13,11 +13,11 @@ def trainable(block):
                if p.grad_req != "null")
 
 
-def closed_form(grouped=False, size=227, padding=0, in_channels=3, num_classes=1000):
+def closed_form(grouped=False, size=227, padding=0, in_channels=3, num_classes=1000, width=1):
     """Per-layer parameters from the layer sizes: k*k*(c_in/groups)*c_out + c_out."""
     counts, c, n = {}, in_channels, size
     for name, out, k, s, p, groups, _, pool in ALEXNET:
-        g = groups if grouped else 1
+        g, out = (groups if grouped else 1), out // width
         counts[name] = k * k * (c // g) * out + out
         n = (n + 2 * (padding if p is None else p) - k) // s + 1
         if pool:
@@ -183,3 +183,28 @@ def test_width_divides_every_convolution():
 def test_width_that_does_not_divide_is_refused(width):
     with pytest.raises(ValueError, match="width divides every convolution"):
         alexnet(width=width)
+
+
+@pytest.mark.parametrize("grouped", [False, True])
+def test_width_counts_match_the_closed_form(grouped):
+    """The CPU recipe's network (width=4, 96x96, one channel, 10 classes), layer by layer."""
+    expected, flat = closed_form(grouped=grouped, size=96, in_channels=1, num_classes=10,
+                                 width=4)
+    assert flat == 64  # pool5 leaves 1x1 maps of 256 // 4 channels
+    net = (alexnet_grouped if grouped else alexnet)(num_classes=10, in_channels=1, width=4)
+    assert framework_counts(net, (1, 1, 96, 96)) == expected
+    assert expected["fc7"] == 4096 * 4096 + 4096  # the dense layers keep their width
+
+
+def test_width_must_leave_channels_the_groups_can_split():
+    net = alexnet_grouped(num_classes=10, in_channels=1, width=16)  # 6, 16, 24, 24, 16: even
+    net.initialize()
+    assert net(np.zeros((1, 1, 67, 67))).shape == (1, 10)
+    alexnet(width=32)  # one tower: 3, 8, 12, 12, 8 channels are fine
+    with pytest.raises(ValueError, match=r"\['conv2'\] do not split"):
+        alexnet_grouped(width=32)  # conv2 would read conv1's 3 channels in 2 groups
+
+
+def test_width_error_names_the_channels():
+    with pytest.raises(ValueError, match=r"\[96, 256, 384, 384, 256\].*got 5"):
+        alexnet(width=5)

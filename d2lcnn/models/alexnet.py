@@ -14,7 +14,8 @@ their own GPU (``groups=2``), conv3 and the dense layers connect across GPUs. It
 parameters are the figure usually quoted for "AlexNet (60M parameters)".
 
 ``lrn=True`` adds the paper's local response normalisation after the ReLU of conv1 and conv2,
-before their max-pooling (Section 3.3).
+before their max-pooling (Section 3.3). ``width=w`` divides every convolution's channels by `w`
+(the book's CPU recipe uses ``width=4``); the dense layers keep their 4096 units.
 """
 from mxnet.gluon import HybridBlock, nn
 
@@ -81,6 +82,13 @@ class AlexNet(HybridBlock):
             raise ValueError(f"width divides every convolution's channels, so it must be a "
                              f"whole number that divides {[row[1] for row in convs]}; "
                              f"got {width!r}")
+        if grouped:  # a grouped convolution splits its input and its output channels evenly
+            ins = [in_channels] + [row[1] // width for row in convs[:-1]]
+            odd = [row[0] for row, c_in in zip(convs, ins)
+                   if c_in % row[5] or (row[1] // width) % row[5]]
+            if odd:
+                raise ValueError(f"with width={width}, the channels of {odd} do not split into "
+                                 f"their groups; choose a width that leaves even channels")
         with self.name_scope():
             self.features = body = nn.HybridSequential(prefix="features_")
             with body.name_scope():  # each layer is an attribute too: net.features.conv1
@@ -99,11 +107,11 @@ class AlexNet(HybridBlock):
                     channels = out
                 body.flatten = nn.Flatten(prefix="flatten_")
                 units = 0  # fc6's input depends on the image size: deferred
-                for i, width in enumerate(fc, start=6):
-                    setattr(body, f"fc{i}", nn.Dense(width, activation="relu", in_units=units,
+                for i, hidden in enumerate(fc, start=6):  # `width` only narrows the convs
+                    setattr(body, f"fc{i}", nn.Dense(hidden, activation="relu", in_units=units,
                                                      prefix=f"fc{i}_"))
                     setattr(body, f"drop{i}", nn.Dropout(dropout, prefix=f"drop{i}_"))
-                    units = width
+                    units = hidden
             self.output = nn.Dense(num_classes, in_units=units, prefix="output_")
 
     def hybrid_forward(self, F, x):
