@@ -3,10 +3,16 @@ Fashion-MNIST, with d2l's sigmoid LeNet, batch 256, lr 0.9, on the CPU.
 
 Rows (each in its own subprocess, so that peak RSS and MXNet's state are separate):
 
-  d2l      d2l.train_ch6 fed by d2l's own loader (gluon FashionMNIST, ToTensor, 4 workers)
-  d2lcnn   d2lcnn.train_ch6 fed by d2lcnn's loader (d2lcnn.data)
-  loop     d2l.train_ch6 fed by d2lcnn's loader: with the `d2lcnn` row, the loops alone
-  loader   d2lcnn.train_ch6 fed by d2l's loader (with --rows all): the loaders alone
+  d2l      d2l.train_ch6 fed by d2l's own loader (gluon FashionMNIST, ToTensor, 4 workers),
+           with MXNet's own CPU threads and engine: what a d2l user runs
+  d2l-rt   the same with d2lcnn's runtime choice (d2lcnn/runtime.py: every physical core,
+           one operator at a time): how much of the difference that choice alone makes
+  d2lcnn   d2lcnn.train_ch6 fed by d2lcnn's loader (d2lcnn.data), d2lcnn's runtime
+  loop     d2l.train_ch6 fed by d2lcnn's loader, d2lcnn's runtime: with `d2lcnn`, the loops
+  loader   d2lcnn.train_ch6 fed by d2l's loader, d2lcnn's runtime (with --rows all)
+  floor    no loop, no data: forward, backward and update of one batch held in memory, as
+           many times as an epoch has batches (d2lcnn's runtime). MXNet's own compute time
+           for this network: no training loop on this machine can beat its examples/s.
 
 Columns: wall seconds per epoch (the whole train_ch6 call over the epochs: data, training,
 evaluation, d2l's plotting), the best epoch, examples/sec over whole epochs, CPU seconds per
@@ -32,11 +38,13 @@ import sys
 import time
 
 MARK = "@@bench@@"
-ROWS = {  # name: (loop, loader, what it shows)
-    "d2l": ("d2l", "d2l", "d2l as published"),
-    "d2lcnn": ("d2lcnn", "d2lcnn", "d2lcnn as the book uses it"),
-    "loop": ("d2l", "d2lcnn", "d2l's loop on d2lcnn's iterator"),
-    "loader": ("d2lcnn", "d2l", "d2lcnn's loop on d2l's iterator"),
+ROWS = {  # name: (loop, loader, runtime: MXNet's defaults or d2lcnn's choice)
+    "d2l": ("d2l", "d2l", "mxnet"),
+    "d2l-rt": ("d2l", "d2l", "d2lcnn"),
+    "d2lcnn": ("d2lcnn", "d2lcnn", "d2lcnn"),
+    "loop": ("d2l", "d2lcnn", "d2lcnn"),
+    "loader": ("d2lcnn", "d2l", "d2lcnn"),
+    "floor": ("floor", "d2lcnn", "d2lcnn"),
 }
 FILES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
          "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
@@ -126,6 +134,32 @@ def run_d2l_loop(net, train_iter, test_iter, epochs, lr, device):
     return total, times, marks[-1][1], lines[-2:]
 
 
+def run_floor(net, train_iter, test_iter, epochs, lr, device):
+    """The compute floor: one batch, hybridized network and loss, SGD; no data, no metrics."""
+    import mxnet as mx
+    from mxnet import autograd, gluon
+    net.initialize(mx.init.Xavier(), ctx=device)
+    net.hybridize(static_alloc=True, static_shape=True)
+    loss = gluon.loss.SoftmaxCrossEntropyLoss()
+    loss.hybridize(static_alloc=True, static_shape=True)
+    trainer = gluon.Trainer(net.collect_params(), "sgd", {"learning_rate": lr})
+    X, y = next(iter(train_iter))
+    batches, times = len(train_iter), []
+    start = time.perf_counter()
+    for _ in range(epochs):
+        began = time.perf_counter()
+        for _ in range(batches):
+            with autograd.record():
+                l = loss(net(X), y)
+            l.backward()
+            trainer.step(X.shape[0])
+        mx.nd.waitall()
+        times.append(time.perf_counter() - began)
+    total = time.perf_counter() - start
+    rate = batches * X.shape[0] * epochs / total
+    return total, times, float("nan"), [f"{rate:.1f} examples/sec (one batch, no data)"]
+
+
 def run_d2lcnn_loop(net, train_iter, test_iter, epochs, lr, device):
     import d2lcnn.train
     out = io.StringIO()
@@ -196,13 +230,14 @@ def worker(row, data, epochs, batch_size, lr, seed):
     # IPython shell object even outside a notebook, after which matplotlib 3.7 asks IPython 9
     # for a name it no longer has. In a notebook this does not arise.
     plt.close(plt.figure())
-    import d2lcnn  # noqa: F401  (the compatibility layer before MXNet)
+    import d2lcnn  # noqa: F401  (the compatibility layer and runtime choice before MXNet)
     import mxnet as mx
     from mxnet import npx
     npx.set_np()  # d2l's MXNet functions need it too
     import numpy
     loop, loader, _ = ROWS[row]
     note = ""
+    runtime = d2lcnn._runtime.describe()
     # the same seed for both sides: initial weights (mx.random) and the order of the batches
     # (d2l's DataLoader shuffles with numpy's global generator; d2lcnn's loader takes `seed`)
     numpy.random.seed(seed)
@@ -212,7 +247,7 @@ def worker(row, data, epochs, batch_size, lr, seed):
         (train_iter, test_iter), note = d2lcnn_loader(data, batch_size, seed)
     mx.random.seed(seed)
     net = lenet()
-    run = run_d2l_loop if loop == "d2l" else run_d2lcnn_loop
+    run = {"d2l": run_d2l_loop, "d2lcnn": run_d2lcnn_loop, "floor": run_floor}[loop]
     sampler = Sampler()
     cpu0, worker_cpu0 = os.times(), sampler.worker_cpu()
     total, epoch_times, test_acc, lines = run(net, train_iter, test_iter, epochs, lr, mx.cpu())
@@ -228,8 +263,7 @@ def worker(row, data, epochs, batch_size, lr, seed):
         "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "children_rss_mb": sampler.peak_workers / 2**20,
         "total_rss_mb": sampler.peak_total / 2**20,
-        "omp": os.environ.get("MXNET_OMP_MAX_THREADS") or os.environ.get("OMP_NUM_THREADS")
-        or "MXNet's default",
+        "runtime": runtime,
     }
     print(MARK + json.dumps(result), flush=True)
 
@@ -238,7 +272,8 @@ def worker(row, data, epochs, batch_size, lr, seed):
 
 def run_row(row, args, seed):
     env = dict(os.environ, D2LCNN_REDUCED="0", D2LCNN_PROGRESS="0", MPLBACKEND="Agg")
-    if args.omp_threads:  # MXNet reads it once, when it is loaded: both loops get the same
+    env["D2LCNN_THREADS"] = "mxnet" if ROWS[row][2] == "mxnet" else "auto"
+    if args.omp_threads:  # MXNet reads it once, when it is loaded: every row gets the same
         env["MXNET_OMP_MAX_THREADS"] = str(args.omp_threads)
     cmd = [sys.executable, os.path.abspath(__file__), "--worker", row, "--data", args.data,
            "--epochs", str(args.epochs), "--batch-size", str(args.batch_size),
@@ -266,7 +301,7 @@ def summarize(results):
         "test_acc": med("test_acc"), "rss_mb": med("rss_mb"),
         "children_rss_mb": med("children_rss_mb"), "total_rss_mb": med("total_rss_mb"),
         "note": first["note"],
-        "omp": first["omp"], "lines": first["lines"],
+        "runtime": first["runtime"], "lines": first["lines"],
         "accs": [r["test_acc"] for r in results],
         "rates": [r["examples"] * epochs / r["total"] for r in results],
     }
@@ -274,17 +309,16 @@ def summarize(results):
 
 def print_table(rows, args):
     print(f"LeNet (sigmoid), Fashion-MNIST 60,000/10,000, batch {args.batch_size}, "
-          f"lr {args.lr}, {args.epochs} epochs, CPU ({os.cpu_count()} cores), OMP threads: "
-          f"{rows[0]['omp']}; median of {rows[0]['runs']} run(s) per row (seeds "
-          f"{args.seed}..{args.seed + rows[0]['runs'] - 1})")
-    head = (f"{'row':8} {'loop':7} {'data':7} {'s/epoch':>8} {'best':>6} {'examples/s':>11} "
+          f"lr {args.lr}, {args.epochs} epochs, CPU ({os.cpu_count()} cores); median of "
+          f"{rows[0]['runs']} run(s) per row (seeds {args.seed}..{args.seed + rows[0]['runs'] - 1})")
+    head = (f"{'row':8} {'loop':7} {'data':7} {'runtime':8} {'s/epoch':>8} {'best':>6} {'examples/s':>11} "
             f"{'CPU s/ep':>8} {'test acc':>8} {'RSS MB':>7} {'+workers':>8}")
     print(head)
     print("-" * len(head))
     for r in rows:
-        loop, loader, _ = ROWS[r["row"]]
+        loop, loader, runtime = ROWS[r["row"]]
         workers = f"{r['total_rss_mb']:.0f}" if r["children_rss_mb"] else "-"
-        print(f"{r['row']:8} {loop:7} {loader:7} {r['s_per_epoch']:8.2f} {r['best_epoch']:6.2f} "
+        print(f"{r['row']:8} {loop:7} {loader:7} {runtime:8} {r['s_per_epoch']:8.2f} {r['best_epoch']:6.2f} "
               f"{r['examples_per_sec']:11,.0f} {r['cpu_per_epoch']:8.2f} {r['test_acc']:8.3f} "
               f"{r['rss_mb']:7.0f} {workers:>8}")
     by = {r["row"]: r for r in rows}
@@ -294,6 +328,14 @@ def print_table(rows, args):
         print(f"d2lcnn vs d2l, each with its loader: {a['examples_per_sec'] / b['examples_per_sec']:.2f}x "
               f"examples/s, {b['cpu_per_epoch'] / a['cpu_per_epoch']:.2f}x less CPU, "
               f"test acc {100 * (a['test_acc'] - b['test_acc']):+.1f} points")
+    if "d2l-rt" in by and "d2lcnn" in by:
+        a, b = by["d2lcnn"], by["d2l-rt"]
+        print(f"d2lcnn vs d2l, both with d2lcnn's runtime: "
+              f"{a['examples_per_sec'] / b['examples_per_sec']:.2f}x examples/s")
+    if "d2l-rt" in by and "d2l" in by:
+        a, b = by["d2l-rt"], by["d2l"]
+        print(f"d2lcnn's runtime alone (d2l's loop and loader): "
+              f"{a['examples_per_sec'] / b['examples_per_sec']:.2f}x examples/s")
     if "loop" in by and "d2lcnn" in by:
         a, b = by["d2lcnn"], by["loop"]
         print(f"loops alone (same d2lcnn iterator): {a['examples_per_sec'] / b['examples_per_sec']:.2f}x "
@@ -302,6 +344,14 @@ def print_table(rows, args):
         a, b = by["loader"], by["d2l"]
         print(f"loops alone (same d2l iterator): {a['examples_per_sec'] / b['examples_per_sec']:.2f}x "
               f"examples/s")
+    if "floor" in by:
+        floor = by["floor"]["examples_per_sec"]
+        if "d2lcnn" in by:
+            print(f"d2lcnn runs at {by['d2lcnn']['examples_per_sec'] / floor:.0%} of the compute "
+                  f"floor ({floor:,.0f} examples/s: one batch in memory, no loop)")
+        if "d2l" in by:
+            need = 3 * by["d2l"]["examples_per_sec"]
+            print(f"3x d2l would be {need:,.0f} examples/s: {need / floor:.0%} of the floor")
     if rows[0]["runs"] > 1:
         for r in rows:
             print(f"  {r['row']}: test acc per run {', '.join(f'{a:.3f}' for a in r['accs'])}; "
@@ -309,6 +359,9 @@ def print_table(rows, args):
     for r in rows:
         if r["note"]:
             print(f"note ({r['row']}): {r['note']}")
+    print("runtime of each row:")
+    for r in rows:
+        print(f"  {r['row']}: {r['runtime']}")
     print("closing lines printed by each loop:")
     for r in rows:
         print(f"  {r['row']}: " + " | ".join(r["lines"]))
@@ -323,11 +376,11 @@ def main(argv=None):
     parser.add_argument("--lr", type=float, default=0.9)
     parser.add_argument("--repeat", type=int, default=1,
                         help="runs per row, interleaved; the table shows medians")
-    parser.add_argument("--rows", default="d2l,d2lcnn,loop",
+    parser.add_argument("--rows", default="d2l,d2l-rt,d2lcnn,loop",
                         help=f"comma-separated rows among {', '.join(ROWS)}, or 'all'")
     parser.add_argument("--omp-threads", type=int,
                         help="OpenMP threads of MXNet's operators in every row "
-                             "(MXNET_OMP_MAX_THREADS); default: MXNet's choice, half the cores")
+                             "(MXNET_OMP_MAX_THREADS, which overrides the runtime column)")
     parser.add_argument("--json", help="also write the per-run results to this file")
     parser.add_argument("--seed", type=int, default=0,
                         help="seed of the first run (weights and batch order); run i uses seed+i")

@@ -1,12 +1,15 @@
 """d2lcnn: the reusable code of the classic-CNN book (MXNet Gluon, NumPy interface).
 
-Importing the package imports only the compatibility layer (numpy names MXNet 1.9.1 needs);
-MXNet itself is imported when a name that needs it is first used. So ``d2lcnn.setup_colab()``
+Importing the package imports only the compatibility layer (numpy names MXNet 1.9.1 needs) and
+chooses MXNet's CPU threads and engine (`runtime.py`); MXNet itself is imported when a name that needs it is first used. So ``d2lcnn.setup_colab()``
 can choose and install the right MXNet build before anything imports it.
 """
 import importlib
 
 from . import _compat  # noqa: F401  (first: lets MXNet 1.9.1 import beside newer numpy/Python)
+from . import runtime as _runtime
+
+_runtime.init()  # before MXNet loads: it fixes its CPU threads and engine then (runtime.py)
 
 __version__ = "0.1.0"
 
@@ -14,6 +17,7 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "config": None,
     "setup_colab": "colab",
+    "cpu_threads": "runtime",
     "describe_device": "device", "try_gpu": "device", "try_all_gpus": "device",
     "D2LCNNError": "errors", "DataError": "errors", "DownloadError": "errors",
     "InputShapeError": "errors", "NumpyModeError": "errors",

@@ -14,14 +14,12 @@
 * `quiet_native_log` holds back the known informational lines MXNet's C++ library writes to the
   process's stderr (e.g. "MKLDNN Pooling: training with prop_kind is forward_scoring").
 """
-import contextlib
 import dataclasses
-import os
-import sys
-import tempfile
 from typing import Optional
 
 import numpy as onp
+
+from .native_log import BENIGN_NATIVE_LINES, quiet_native_log  # noqa: F401  (re-exported)
 
 __all__ = ["ArchRow", "Published", "PUBLISHED_TOP1", "CHAPTERS", "CHAPTER_TITLES",
            "RESULT_KEYS", "architecture_table", "results_rows", "class_subset", "freeze",
@@ -273,40 +271,3 @@ def gluoncv_params(name, input_size=224, classes=1000):
     finally:
         if shape or array:
             npx.set_np(shape=shape, array=array)
-
-
-# ------------------------------------------------------------------------------- native log
-#: Lines of MXNet's C++ log that are information only (they say nothing about the result).
-BENIGN_NATIVE_LINES = ("training with prop_kind is forward_scoring",)
-
-
-@contextlib.contextmanager
-def quiet_native_log(benign=BENIGN_NATIVE_LINES):
-    """Hold back the known informational lines MXNet's C++ library writes to the process's
-    stderr (file descriptor 2) meanwhile; everything else it wrote is passed on afterwards.
-
-    MXNet's oneDNN (MKLDNN) pooling logs "training with prop_kind is forward_scoring" at INFO
-    level for each new pooling shape run in training mode; it says nothing about the result.
-    Native output is collected in a temporary file and replayed without the lines that contain
-    one of `benign`, so a real error message is never lost. Python's own ``sys.stderr`` is left
-    alone, so Python warnings and errors show as usual."""
-    try:
-        fd = sys.__stderr__.fileno()
-    except (AttributeError, OSError, ValueError):  # no real stderr: nothing to filter
-        yield
-        return
-    sys.__stderr__.flush()
-    saved = os.dup(fd)
-    with tempfile.TemporaryFile(mode="w+b") as held:
-        os.dup2(held.fileno(), fd)
-        try:
-            yield
-        finally:
-            os.dup2(saved, fd)
-            os.close(saved)
-            held.seek(0)
-            kept = [line for line in held.read().decode(errors="replace").splitlines(True)
-                    if not any(b in line for b in benign)]
-            if kept:
-                sys.stderr.write("".join(kept))
-                sys.stderr.flush()

@@ -89,7 +89,8 @@ def _cpu_name():
 
 def describe_device(device=None):
     """A short human name for a device (or a list of them): ``'GPU 0: Tesla T4'``,
-    ``'CPU (2 cores, Intel Xeon ...)'``. Training output names the device with it."""
+    ``'CPU (2 cores, 2 MXNet threads, Intel Xeon ...)'``. Training output names the device
+    with it; the thread count matters as much as the cores for speed figures."""
     if device is None:
         device = try_gpu()
     if isinstance(device, (list, tuple)):
@@ -99,4 +100,6 @@ def describe_device(device=None):
         name = gpus[device.device_id][0] if device.device_id < len(gpus) else "GPU"
         return f"GPU {device.device_id}: {name}"
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return f"CPU ({cores} cores, {_cpu_name()})"
+    from .runtime import cpu_threads
+    threads = cpu_threads()
+    return f"CPU ({cores} cores, {threads} MXNet thread{'s' if threads != 1 else ''}, {_cpu_name()})"

@@ -80,8 +80,9 @@ class Recipe:
                 f"batch {self.batch_size}, lr {self.lr}, {self.num_epochs} epochs")
         extras = [f"momentum {self.momentum}"] if self.momentum else []
         extras += [f"weight decay {self.wd}"] if self.wd else []
-        extras += [f"lr / 10 for the last {self.decay_last} epoch"
-                   + ("s" if self.decay_last > 1 else "")] if self.decay_last else []
+        if self.decay_last:
+            last = "epoch" if self.decay_last == 1 else f"{self.decay_last} epochs"
+            extras.append(f"lr / 10 for the last {last}")
         text += "".join(f", {e}" for e in extras)
         return text + (f"\n  {self.note}" if self.note else "")
 

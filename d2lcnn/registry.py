@@ -6,6 +6,7 @@ the configuration its paper uses and the parameter count published for it, so te
 built model against the paper (see ``tests/test_models.py``).
 """
 import dataclasses
+import re
 import warnings
 from typing import Callable, Optional, Union
 
@@ -77,7 +78,18 @@ def get_model(name, num_classes=1000, **options):
     """Build the registered network `name` (uninitialised), with an input check attached."""
     require_np(f"get_model({name!r})")
     info = model_info(name)
-    net = info.builder(num_classes=num_classes, **options)
+    try:
+        net = info.builder(num_classes=num_classes, **options)
+    except TypeError as err:
+        unknown = re.search(r"unexpected keyword argument '(\w+)'", str(err))
+        if not unknown:
+            raise
+        option = unknown.group(1)
+        hint = (" (the class count is num_classes=)" if option in {"classes", "n_classes"}
+                else "")
+        builder = f"{info.builder.__module__}.{info.builder.__name__}"
+        raise TypeError(f"get_model({info.name!r}) has no option {option!r}{hint}; its options "
+                        f"are the arguments of {builder} (see help({builder}))") from None
     in_channels = options.get("in_channels", info.in_channels)
     net.register_forward_pre_hook(_input_check(info.name, in_channels,
                                                info.smallest_input(options)))

@@ -2,9 +2,9 @@
 import os
 
 import pytest
-from mxnet import npx
 
-import d2lcnn  # noqa: F401  (imports the compatibility layer before anything else uses MXNet)
+import d2lcnn  # noqa: F401  (first: the compatibility layer and the runtime choice, as users do)
+from mxnet import npx
 
 npx.set_np()
 

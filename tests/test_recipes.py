@@ -62,6 +62,11 @@ def test_optimizer_params_decay_steps_after_the_right_batch():
     assert "momentum 0.9" in text and "last 2 epochs" in text and "weight decay" in text
 
 
+def test_one_decayed_epoch_reads_as_english():
+    r = recipes.Recipe("cpu", "lenet", {}, None, 256, 0.1, 10, decay_last=1)
+    assert str(r).endswith("10 epochs, lr / 10 for the last epoch")
+
+
 @pytest.mark.parametrize("kwargs, match", [
     ({"decay_last": 10}, "decay_last"),
     ({"decay_last": -1}, "decay_last"),

@@ -139,6 +139,15 @@ def test_unknown_name_lists_the_known_ones():
     assert isinstance(error.value, KeyError)
 
 
+@pytest.mark.parametrize("option, hint", [("classes", "num_classes="), ("depth_of_field", "")])
+def test_an_unknown_option_names_itself_and_where_the_options_are(option, hint):
+    with pytest.raises(TypeError) as error:
+        get_model("resnet18", **{option: 10})
+    message = str(error.value)
+    assert f"no option {option!r}" in message and hint in message
+    assert "help(d2lcnn.models.resnet.resnet18)" in message
+
+
 def test_get_model_needs_numpy_mode():
     npx.reset_np()
     try:
