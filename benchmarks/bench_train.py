@@ -328,22 +328,17 @@ def print_table(rows, args):
         print(f"d2lcnn vs d2l, each with its loader: {a['examples_per_sec'] / b['examples_per_sec']:.2f}x "
               f"examples/s, {b['cpu_per_epoch'] / a['cpu_per_epoch']:.2f}x less CPU, "
               f"test acc {100 * (a['test_acc'] - b['test_acc']):+.1f} points")
-    if "d2l-rt" in by and "d2lcnn" in by:
-        a, b = by["d2lcnn"], by["d2l-rt"]
-        print(f"d2lcnn vs d2l, both with d2lcnn's runtime: "
-              f"{a['examples_per_sec'] / b['examples_per_sec']:.2f}x examples/s")
-    if "d2l-rt" in by and "d2l" in by:
-        a, b = by["d2l-rt"], by["d2l"]
-        print(f"d2lcnn's runtime alone (d2l's loop and loader): "
-              f"{a['examples_per_sec'] / b['examples_per_sec']:.2f}x examples/s")
-    if "loop" in by and "d2lcnn" in by:
-        a, b = by["d2lcnn"], by["loop"]
-        print(f"loops alone (same d2lcnn iterator): {a['examples_per_sec'] / b['examples_per_sec']:.2f}x "
-              f"examples/s, {b['cpu_per_epoch'] / a['cpu_per_epoch']:.2f}x less CPU")
-    if "loader" in by and "d2l" in by:
-        a, b = by["loader"], by["d2l"]
-        print(f"loops alone (same d2l iterator): {a['examples_per_sec'] / b['examples_per_sec']:.2f}x "
-              f"examples/s")
+    comparisons = (  # (faster row, slower row, what the ratio shows, with CPU time?)
+        ("d2lcnn", "d2l-rt", "d2lcnn vs d2l, both with d2lcnn's runtime", False),
+        ("d2l-rt", "d2l", "d2lcnn's runtime alone (d2l's loop and loader)", False),
+        ("d2lcnn", "loop", "loops alone (same d2lcnn iterator)", True),
+        ("loader", "d2l", "loops alone (same d2l iterator)", False),
+    )
+    for fast, slow, what, cpu in comparisons:
+        if fast in by and slow in by:
+            a, b = by[fast], by[slow]
+            less = (f", {b['cpu_per_epoch'] / a['cpu_per_epoch']:.2f}x less CPU" if cpu else "")
+            print(f"{what}: {a['examples_per_sec'] / b['examples_per_sec']:.2f}x examples/s{less}")
     if "floor" in by:
         floor = by["floor"]["examples_per_sec"]
         if "d2lcnn" in by:

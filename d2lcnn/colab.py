@@ -163,6 +163,9 @@ def setup_colab(force_cpu=False, verbose=True):
     for args in plan.pip_installs:
         subprocess.run([sys.executable, "-m", "pip"] + args, check=True)
     importlib.invalidate_caches()
+    if plan.device == "gpu":
+        from .runtime import keep_asynchronous_engine
+        keep_asynchronous_engine()  # GPU work needs MXNet's own, asynchronous engine
     if plan.preload:
         preload_libraries(plan.preload)
     if verbose:

@@ -14,7 +14,8 @@ So ``import d2lcnn``, before MXNet is loaded, sets
 * ``MXNET_OMP_MAX_THREADS`` to the physical cores this process may use (cgroup quota included);
 * ``MXNET_ENGINE_TYPE=NaiveEngine`` when that is more than one thread, on Linux, and the
   installed MXNet is a CPU build (a CUDA build keeps its threaded engine: GPU work must stay
-  asynchronous). A process forked from then on (Gluon's DataLoader workers) gets one OpenMP
+  asynchronous; `setup_colab`, which installs it after the import, undoes the choice). A
+  process forked from then on (Gluon's DataLoader workers) gets one OpenMP
   thread, which keeps it from hanging (see `_one_openmp_thread_after_fork`).
 
 Nothing is changed where the user chose: ``MXNET_OMP_MAX_THREADS``, ``OMP_NUM_THREADS`` or
@@ -272,6 +273,21 @@ def describe():
     """One line for people: MXNet's CPU threads and engine, and who chose them."""
     engine = DECISION["engine"] or "ThreadedEnginePerDevice"
     return f"{cpu_threads()} CPU threads, {engine} ({DECISION['source']})"
+
+
+def keep_asynchronous_engine():
+    """Undo d2lcnn's serial-engine choice while MXNet is not loaded yet; True if undone.
+
+    ``setup_colab`` calls it after installing MXNet's CUDA build: ``import d2lcnn`` ran before
+    any MXNet was installed, and GPU work needs MXNet's asynchronous engine."""
+    if not DECISION.get("engine_by_d2lcnn") or "mxnet" in sys.modules:
+        return False
+    os.environ.pop(ENGINE_ENV, None)
+    if THREADS_ENV in os.environ:
+        os.environ[MARK_ENV] = f"{THREADS_ENV}={os.environ[THREADS_ENV]}"
+    sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, _AfterMXNetImport)]
+    DECISION.update(engine=None, engine_by_d2lcnn=False)
+    return True
 
 
 def init():

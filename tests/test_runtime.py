@@ -105,6 +105,29 @@ def test_a_subprocess_of_a_d2lcnn_process_starts_its_engine_quietly():
     assert "set by d2lcnn" in out.stdout and "start using engine" not in out.stderr
 
 
+def test_a_cuda_build_installed_after_the_import_gets_the_asynchronous_engine(monkeypatch):
+    """In Colab, `import d2lcnn` runs before setup_colab installs MXNet's CUDA build."""
+    monkeypatch.setattr(runtime, "DECISION", {"threads": 2, "engine": "NaiveEngine",
+                                              "engine_by_d2lcnn": True, "source": "test"})
+    monkeypatch.setattr(runtime.sys, "modules", {k: v for k, v in sys.modules.items()
+                                                 if k != "mxnet"})
+    monkeypatch.setattr(runtime.sys, "meta_path", [runtime._AfterMXNetImport(print)])
+    monkeypatch.setenv(runtime.ENGINE_ENV, "NaiveEngine")
+    monkeypatch.setenv(runtime.THREADS_ENV, "2")
+    assert runtime.keep_asynchronous_engine()
+    assert runtime.ENGINE_ENV not in os.environ and os.environ[runtime.THREADS_ENV] == "2"
+    assert runtime.DECISION["engine"] is None and runtime.sys.meta_path == []
+    assert not runtime.keep_asynchronous_engine()  # nothing left to undo
+
+
+def test_too_late_to_undo_once_mxnet_is_loaded(monkeypatch):
+    monkeypatch.setattr(runtime, "DECISION", {"threads": 2, "engine": "NaiveEngine",
+                                              "engine_by_d2lcnn": True, "source": "test"})
+    import mxnet  # noqa: F401  (loaded: its engine is fixed)
+    assert not runtime.keep_asynchronous_engine()
+    assert runtime.DECISION["engine"] == "NaiveEngine"
+
+
 # ------------------------------------------------------------------------------ machine facts
 
 def _cpu(sysfs, n, package, core):
