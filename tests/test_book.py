@@ -55,3 +55,70 @@ def test_citations_resolve():
         for cited in re.findall(r"\{cite[pt]?\}`([^`]+)`", page.read_text()):
             for key in cited.split(","):
                 assert key.strip() in keys, f"{page.name} cites unknown {key}"
+
+
+def stored_results():
+    """The full runs' figures, chapter -> dict, as `d2lcnn.load_results` reads them."""
+    return {p.stem: json.loads(p.read_text()) for p in (REPO / "book" / "results").glob("*.json")}
+
+
+def quoted_rows(text, results):
+    """(chapter, line) for each line of `text` that starts with a chapter's name or title."""
+    for line in text.splitlines():
+        first = line.split(" ", 1)[0]
+        for chapter, r in results.items():
+            if first in (chapter, r.get("title")):
+                yield chapter, line
+
+
+def test_quoted_rows_finds_chapter_lines():
+    results = {"lenet": {"title": "LeNet"}, "vgg": {"title": "VGG"}}
+    text = "chapter model\nlenet  lenet 0.883\nLeNet x\nlenet: recipe\nvggx 1\nvgg (this run) 2"
+    assert [c for c, _ in quoted_rows(text, results)] == ["lenet", "lenet", "vgg"]
+
+
+@pytest.mark.parametrize("nb_path", NOTEBOOKS, ids=lambda p: p.name)
+def test_stored_tables_quote_the_stored_results(nb_path):
+    """A chapter that shows other chapters' results must show those in book/results. A full run
+    of chapter X changes its results file, so every later chapter (book order) and the closing
+    chapter must be re-run after it (tools/run_chapter.py says which)."""
+    results = stored_results()
+    nb = json.loads(nb_path.read_text())
+    stale = []
+    for i, cell in enumerate(nb["cells"]):
+        if cell["cell_type"] != "code" or "load_results" not in "".join(cell["source"]):
+            continue
+        for out in cell.get("outputs", []):
+            for chapter, line in quoted_rows("".join(out.get("text", "")), results):
+                r = results[chapter]
+                acc, speed = f"{r['test_acc']:.3f}", f"{r['examples_per_sec']:,.0f}"
+                if not (re.search(rf"\b{re.escape(acc)}\b", line)
+                        and re.search(rf"(?<![\d,]){re.escape(speed)}(?![\d,])", line)):
+                    stale.append(f"cell {i}: {line.strip()!r} (results file: test acc {acc}, "
+                                 f"{speed} ex/s)")
+    assert not stale, "stored output quotes older results; re-run this chapter:\n" + \
+        "\n".join(stale)
+
+
+def load_run_chapter():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("run_chapter", REPO / "tools" / "run_chapter.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_run_chapter_runs_in_book_order_and_names_stale_readers():
+    tool = load_run_chapter()
+    order = tool.book_order()
+    assert order == [f"{f}.ipynb" for f in toc_files() if (REPO / f"{f}.ipynb").exists()]
+    picked = [str(REPO / "book" / "comparison.ipynb"), "elsewhere.ipynb",
+              str(REPO / "book" / "vgg.ipynb"), str(REPO / "book" / "lenet.ipynb")]
+    assert [tool.relative(p) for p in tool.in_book_order(picked)] == \
+        ["book/lenet.ipynb", "book/vgg.ipynb", "book/comparison.ipynb", "elsewhere.ipynb"]
+    after_vgg = tool.readers_after(REPO / "book" / "vgg.ipynb")
+    assert after_vgg and after_vgg[-1] == "book/comparison.ipynb"
+    assert all(order.index(nb) > order.index("book/vgg.ipynb") for nb in after_vgg)
+    assert "book/lenet.ipynb" not in after_vgg
+    assert tool.readers_after(REPO / "book" / "comparison.ipynb") == []
+    assert tool.readers_after("elsewhere.ipynb") == []

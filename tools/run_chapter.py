@@ -2,10 +2,12 @@
 
     D2LCNN_DATA=<folder with the full Fashion-MNIST> python tools/run_chapter.py book/lenet.ipynb
 
-Runs every cell in a fresh kernel (no time limit), then refuses to save a notebook whose outputs
-hold an error, a warning, a reduced-mode run, or a path of this machine. Heavy runs on a shared
-machine take a lock first, so that two full runs never compete for the cores (their timings are
-part of the stored output). The notebook file is replaced atomically.
+Runs the notebooks in book order, every cell in a fresh kernel (no time limit), then refuses to
+save a notebook whose outputs hold an error, a warning, a reduced-mode run, or a path of this
+machine. Heavy runs on a shared machine take a lock first, so that two full runs never compete
+for the cores (their timings are part of the stored output). The notebook file is replaced
+atomically. Later chapters show earlier chapters' results: after a chapter's run, the tool names
+the notebooks whose stored tables it made stale (tests/test_book.py checks them).
 """
 import argparse
 import fcntl
@@ -51,6 +53,40 @@ def problems(nb):
     return found
 
 
+def book_order():
+    """The notebooks of the book in _toc.yml's order, as paths relative to the repo."""
+    import yaml
+    with open(os.path.join(REPO, "_toc.yml")) as f:
+        toc = yaml.safe_load(f)
+    files = [toc["root"]] + [c["file"] for part in toc.get("parts", [])
+                             for c in part["chapters"]]
+    return [f + ".ipynb" for f in files if os.path.exists(os.path.join(REPO, f + ".ipynb"))]
+
+
+def relative(path):
+    return os.path.relpath(os.path.abspath(path), REPO)
+
+
+def in_book_order(paths):
+    """`paths` sorted as the book orders them (later chapters show earlier ones' results);
+    notebooks outside the book keep their place at the end."""
+    order = book_order()
+    return sorted(paths, key=lambda p: order.index(relative(p)) if relative(p) in order
+                  else len(order))
+
+
+def readers_after(path):
+    """The notebooks after `path` in book order that show stored results (`load_results`): a
+    full run of `path` changes its results file, so their stored tables go stale."""
+    order = book_order()
+    rel = relative(path)
+    if rel not in order:
+        return []
+    later = order[order.index(rel) + 1:]
+    return [nb for nb in later
+            if "load_results" in open(os.path.join(REPO, nb), encoding="utf-8").read()]
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("notebooks", nargs="+")
@@ -63,7 +99,8 @@ def main(argv=None):
     if not args.no_lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
     status = 0
-    for path in args.notebooks:
+    notebooks = in_book_order(args.notebooks)
+    for path in notebooks:
         nb = nbformat.read(path, as_version=4)
         start = time.time()
         NotebookClient(nb, timeout=None, kernel_name="python3",
@@ -81,6 +118,12 @@ def main(argv=None):
         nbformat.write(nb, tmp)
         os.replace(tmp, path)
         print("  saved")
+        if "save_results" in "".join(c.source for c in nb.cells if c.cell_type == "code"):
+            queued = {relative(p) for p in notebooks[notebooks.index(path) + 1:]}
+            stale = [later for later in readers_after(path) if later not in queued]
+            if stale:
+                print("  its results file changed; these show it and need a full run too, in "
+                      "this order:\n    " + " ".join(stale))
     return status
 
 
