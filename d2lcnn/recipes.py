@@ -69,6 +69,14 @@ class Recipe:
                 [step], 0.1, base_lr=self.lr)
         return params or None
 
+    @property
+    def schedule(self):
+        """The learning-rate schedule in words ("lr / 10 for the last epoch"), None if constant."""
+        if not self.decay_last:
+            return None
+        last = "epoch" if self.decay_last == 1 else f"{self.decay_last} epochs"
+        return f"lr / 10 for the last {last}"
+
     def as_dict(self):
         """The recipe as plain data (for a results file)."""
         return dataclasses.asdict(self)
@@ -80,9 +88,8 @@ class Recipe:
                 f"batch {self.batch_size}, lr {self.lr}, {self.num_epochs} epochs")
         extras = [f"momentum {self.momentum}"] if self.momentum else []
         extras += [f"weight decay {self.wd}"] if self.wd else []
-        if self.decay_last:
-            last = "epoch" if self.decay_last == 1 else f"{self.decay_last} epochs"
-            extras.append(f"lr / 10 for the last {last}")
+        if self.schedule:
+            extras.append(self.schedule)
         text += "".join(f", {e}" for e in extras)
         return text + (f"\n  {self.note}" if self.note else "")
 

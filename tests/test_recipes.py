@@ -65,6 +65,10 @@ def test_optimizer_params_decay_steps_after_the_right_batch():
 def test_one_decayed_epoch_reads_as_english():
     r = recipes.Recipe("cpu", "lenet", {}, None, 256, 0.1, 10, decay_last=1)
     assert str(r).endswith("10 epochs, lr / 10 for the last epoch")
+    assert r.schedule == "lr / 10 for the last epoch"
+    assert recipes.Recipe("cpu", "lenet", {}, None, 256, 0.1, 10, decay_last=3).schedule == \
+        "lr / 10 for the last 3 epochs"
+    assert recipes.Recipe("cpu", "lenet", {}, None, 256, 0.1, 10).schedule is None
 
 
 @pytest.mark.parametrize("kwargs, match", [
