@@ -20,6 +20,7 @@ from typing import Optional
 import numpy as onp
 
 from .native_log import BENIGN_NATIVE_LINES, quiet_native_log  # noqa: F401  (re-exported)
+from .recipes import CHAPTERS  # noqa: F401  (re-exported)
 
 __all__ = ["ArchRow", "Published", "PUBLISHED_TOP1", "CHAPTERS", "CHAPTER_TITLES",
            "RESULT_KEYS", "architecture_table", "results_rows", "class_subset", "freeze",
@@ -131,8 +132,6 @@ def architecture_table(names=None, *, num_classes=None):
 
 
 # ----------------------------------------------------------------------- the chapters' results
-#: the chapters in the book's order (a results file of another name comes after them)
-CHAPTERS = ("lenet", "alexnet", "vgg", "inception", "resnet", "mobilenet")
 
 #: how the chapters write their networks' names (a results file may lack its "title")
 CHAPTER_TITLES = {"lenet": "LeNet", "alexnet": "AlexNet", "vgg": "VGG", "inception": "Inception",

@@ -127,11 +127,30 @@ def save_results(chapter, payload, results_dir=None):
     return path
 
 
-def load_results(results_dir=None):
-    """All chapters' saved results, as {chapter: dict}, sorted by chapter name."""
+#: the chapters in the book's order (a results file of another name comes after them)
+CHAPTERS = ("lenet", "alexnet", "vgg", "inception", "resnet", "mobilenet")
+
+
+def load_results(results_dir=None, *, through=None):
+    """The chapters' saved results, as {chapter: dict} in the book's order (`CHAPTERS`, then
+    other files by name).
+
+    through: a chapter's name; keep only it and the chapters before it. A chapter shows the
+        results of the chapters a reader has seen, and its stored table stays true when a later
+        chapter is re-run.
+    """
+    if through is not None and through not in CHAPTERS:
+        raise ValueError(f"through must be one of the book's chapters {CHAPTERS}; "
+                         f"got {through!r}")
     folder = Path(results_dir) if results_dir is not None else RESULTS_DIR
     out = {}
-    for path in sorted(folder.glob("*.json")):
+    known = CHAPTERS[:CHAPTERS.index(through) + 1] if through else CHAPTERS
+    paths = sorted(folder.glob("*.json"),
+                   key=lambda p: (CHAPTERS.index(p.stem) if p.stem in CHAPTERS
+                                  else len(CHAPTERS), p.stem))
+    for path in paths:
+        if through and path.stem not in known:
+            continue
         try:
             out[path.stem] = json.loads(path.read_text())
         except json.JSONDecodeError as e:

@@ -77,6 +77,18 @@ def test_quoted_rows_finds_chapter_lines():
     assert [c for c, _ in quoted_rows(text, results)] == ["lenet", "lenet", "vgg"]
 
 
+def later_chapter(quoted, chapter):
+    """Whether `quoted` comes after `chapter` in the book (the closing chapter quotes them all)."""
+    from d2lcnn.recipes import CHAPTERS
+    return quoted in CHAPTERS and chapter in CHAPTERS and \
+        CHAPTERS.index(quoted) > CHAPTERS.index(chapter)
+
+
+def test_later_chapter():
+    assert later_chapter("mobilenet", "resnet") and not later_chapter("lenet", "resnet")
+    assert not later_chapter("resnet", "resnet") and not later_chapter("mobilenet", "comparison")
+
+
 @pytest.mark.parametrize("nb_path", NOTEBOOKS, ids=lambda p: p.name)
 def test_stored_tables_quote_the_stored_results(nb_path):
     """A chapter that shows other chapters' results must show those in book/results. A full run
@@ -90,6 +102,10 @@ def test_stored_tables_quote_the_stored_results(nb_path):
             continue
         for out in cell.get("outputs", []):
             for chapter, line in quoted_rows("".join(out.get("text", "")), results):
+                if later_chapter(chapter, nb_path.stem):
+                    stale.append(f"cell {i}: quotes {chapter}, a later chapter (its table goes "
+                                 f"stale when that chapter is re-run; load_results(through=...))")
+                    continue
                 r = results[chapter]
                 acc, speed = f"{r['test_acc']:.3f}", f"{r['examples_per_sec']:,.0f}"
                 if not (re.search(rf"\b{re.escape(acc)}\b", line)

@@ -40,6 +40,18 @@ def test_reduced_mode_never_writes(tmp_path, reduced_mode):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_results_in_book_order_and_through_a_chapter(tmp_path, no_reduced_mode):
+    for chapter in ("resnet", "alexnet", "extra", "lenet", "mobilenet"):
+        recipes.save_results(chapter, {"name": chapter}, tmp_path)
+    assert list(recipes.load_results(tmp_path)) == \
+        ["lenet", "alexnet", "resnet", "mobilenet", "extra"]
+    assert list(recipes.load_results(tmp_path, through="resnet")) == \
+        ["lenet", "alexnet", "resnet"]
+    assert list(recipes.load_results(tmp_path, through="lenet")) == ["lenet"]
+    with pytest.raises(ValueError, match="through must be one of the book's chapters"):
+        recipes.load_results(tmp_path, through="ResNet")
+
+
 def test_corrupt_results_file_is_named(tmp_path):
     (tmp_path / "vgg.json").write_text("{not json")
     with pytest.raises(ValueError, match="vgg.json is not valid JSON"):
