@@ -143,14 +143,12 @@ def load_results(results_dir=None, *, through=None):
         raise ValueError(f"through must be one of the book's chapters {CHAPTERS}; "
                          f"got {through!r}")
     folder = Path(results_dir) if results_dir is not None else RESULTS_DIR
+    rank = {chapter: i for i, chapter in enumerate(CHAPTERS)}
+    paths = sorted(folder.glob("*.json"), key=lambda p: (rank.get(p.stem, len(CHAPTERS)), p.stem))
+    if through:
+        paths = [p for p in paths if rank.get(p.stem, len(CHAPTERS)) <= rank[through]]
     out = {}
-    known = CHAPTERS[:CHAPTERS.index(through) + 1] if through else CHAPTERS
-    paths = sorted(folder.glob("*.json"),
-                   key=lambda p: (CHAPTERS.index(p.stem) if p.stem in CHAPTERS
-                                  else len(CHAPTERS), p.stem))
     for path in paths:
-        if through and path.stem not in known:
-            continue
         try:
             out[path.stem] = json.loads(path.read_text())
         except json.JSONDecodeError as e:

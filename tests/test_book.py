@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from d2lcnn.colab import FIRST_CELL
+from d2lcnn.recipes import CHAPTERS, load_results
 
 REPO = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((REPO / "book").glob("*.ipynb"))
@@ -57,11 +58,6 @@ def test_citations_resolve():
                 assert key.strip() in keys, f"{page.name} cites unknown {key}"
 
 
-def stored_results():
-    """The full runs' figures, chapter -> dict, as `d2lcnn.load_results` reads them."""
-    return {p.stem: json.loads(p.read_text()) for p in (REPO / "book" / "results").glob("*.json")}
-
-
 def quoted_rows(text, results):
     """(chapter, line) for each line of `text` that starts with a chapter's name or title."""
     for line in text.splitlines():
@@ -79,7 +75,6 @@ def test_quoted_rows_finds_chapter_lines():
 
 def later_chapter(quoted, chapter):
     """Whether `quoted` comes after `chapter` in the book (the closing chapter quotes them all)."""
-    from d2lcnn.recipes import CHAPTERS
     return quoted in CHAPTERS and chapter in CHAPTERS and \
         CHAPTERS.index(quoted) > CHAPTERS.index(chapter)
 
@@ -94,7 +89,7 @@ def test_stored_tables_quote_the_stored_results(nb_path):
     """A chapter that shows other chapters' results must show those in book/results. A full run
     of chapter X changes its results file, so every later chapter (book order) and the closing
     chapter must be re-run after it (tools/run_chapter.py says which)."""
-    results = stored_results()
+    results = load_results()  # the full runs' figures, book/results/*.json
     nb = json.loads(nb_path.read_text())
     stale = []
     for i, cell in enumerate(nb["cells"]):
