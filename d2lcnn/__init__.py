@@ -28,7 +28,7 @@ _EXPORTS = {
     "Recipe": "recipes", "choose_recipe": "recipes", "save_results": "recipes",
     "load_results": "recipes",
     "blocks": None, "arithmetic": None,
-    "DepthwiseSeparable": "models.mobilenet", "SeparableConv2D": "models.xception",
+    "DepthwiseSeparable": "models.mobilenet", "SeparableConv2D": "layers",
     "vgg_block": "models.vgg",
     "Residual": "models.resnet", "Bottleneck": "models.resnet",
     "resnet_block": "models.resnet",
@@ -41,8 +41,8 @@ _EXPORTS = {
     "Timer": "utils", "Accumulator": "utils", "set_seed": "utils",
     "plot_history": "plot", "show_images": "plot", "LivePlot": "plot",
     "save_parameters": "checkpoint", "load_parameters": "checkpoint",
-    "architecture_table": "compare", "results_rows": "compare", "class_subset": "compare",
-    "freeze": "compare", "replace_output": "compare",
+    "architecture_table": "compare", "results_rows": "compare", "class_subset": "finetune",
+    "freeze": "finetune", "replace_output": "finetune",
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__"]

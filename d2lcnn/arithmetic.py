@@ -8,6 +8,8 @@ as `d2lcnn.summary` does: no bias additions.
 """
 from typing import NamedTuple, Tuple, Union
 
+from .checks import check_int as _int, check_size as _pair
+
 __all__ = [
     "ParamCount", "ReceptiveField",
     "conv_output_size", "pool_output_size", "conv2d_params", "conv2d_macs",
@@ -36,22 +38,6 @@ class ReceptiveField(NamedTuple):
 
     size: Size
     jump: Size
-
-
-def _int(value, name, minimum):
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}")
-    return value
-
-
-def _pair(value, name, minimum):
-    """int or (h, w) -> (h, w), checked."""
-    if isinstance(value, (tuple, list)):
-        if len(value) != 2:
-            raise ValueError(f"{name} must be an int or an (h, w) pair; got {value!r}")
-        return tuple(_int(v, name, minimum) for v in value)
-    v = _int(value, name, minimum)
-    return (v, v)
 
 
 def _paired(*values):

@@ -10,9 +10,7 @@ timed step starts after ``npx.waitall()`` (nothing left from before) and stops a
 """
 import dataclasses
 import statistics
-import sys
 import time
-import types
 import warnings
 from typing import Optional, Tuple
 
@@ -24,8 +22,8 @@ from mxnet.gluon import Block, HybridBlock
 from .device import describe_device, try_gpu
 from .errors import InputShapeError
 from .npmode import require_np
-from .summary import _batch_shape, _ensure_initialised, _named_blocks, _param_device, \
-    _unique_params
+from .walk import (batch_shape, callable_module, ensure_initialised, named_blocks, param_device,
+                   unique_params)
 
 __all__ = ["bench", "BenchResult", "Timing"]
 
@@ -132,7 +130,7 @@ class _Hybridized:
 
     def __init__(self, net, active):
         self.net, self.active = net, active
-        self.blocks = [b for _, b in _named_blocks(net) if isinstance(b, HybridBlock)]
+        self.blocks = [b for _, b in named_blocks(net) if isinstance(b, HybridBlock)]
 
     def __enter__(self):
         self.saved = [(b, b._active, list(b._flags)) for b in self.blocks]
@@ -169,19 +167,19 @@ def bench(net, input_shape, batch_size=32, *, device=None, repeats=10, warmup=2,
     _check_count(batch_size, "batch_size", 1)
     _check_count(repeats, "repeats", 1)
     _check_count(warmup, "warmup", 0)
-    shape = _batch_shape(input_shape, batch_size)
+    shape = batch_shape(input_shape, batch_size)
     if len(input_shape) == 4 and shape[0] != batch_size:
         raise ValueError(f"input_shape {tuple(input_shape)} has a batch axis of {shape[0]}, "
                          f"but batch_size is {batch_size}; give (C, H, W)")
     if device is not None and not isinstance(device, mx.Context):
         raise TypeError(f"device must be an mx.Context such as mx.cpu() or mx.gpu(0); "
                         f"got {device!r}")
-    on = _param_device(net)
+    on = param_device(net)
     device = device or on or try_gpu()
     if on is not None and on != device:
         raise ValueError(f"the net's parameters are on {on}, not {device}: move them with "
                          f"net.reset_ctx({device!r}) or pass device={on!r}")
-    _ensure_initialised(net, device)
+    ensure_initialised(net, device)
 
     x = np.array(onp.random.RandomState(0).uniform(-1, 1, size=shape).astype("float32"),
                  ctx=device)
@@ -210,7 +208,7 @@ def bench(net, input_shape, batch_size=32, *, device=None, repeats=10, warmup=2,
                 hybridized = False
                 _time(forward, 1)
             # predict mode leaves BatchNorm's running statistics alone; training mode does not
-            stats = [(p, p.data(device).copy()) for p in _unique_params(net)
+            stats = [(p, p.data(device).copy()) for p in unique_params(net)
                      if p.grad_req == "null"]
             _time(forward, warmup)
             fwd = _time(forward, repeats)
@@ -228,13 +226,4 @@ def bench(net, input_shape, batch_size=32, *, device=None, repeats=10, warmup=2,
                        forward_backward=None if fwd_bwd is None else Timing(tuple(fwd_bwd)))
 
 
-class _CallableModule(types.ModuleType):
-    """``d2lcnn.bench(...)`` must work whether the package attribute is the function (the
-    package's lazy export) or this module: importing ``d2lcnn.bench`` first (as other modules
-    do) binds the module to that name, and the export is then never looked up."""
-
-    def __call__(self, *args, **kwargs):
-        return bench(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
+callable_module(__name__)  # d2lcnn.bench(...) works when the package attribute is the module

@@ -7,9 +7,8 @@
   table or section they come from, never computed here.
 * `results_rows` reads the chapters' Fashion-MNIST results (`load_results`) into uniform rows,
   whatever subset of chapters has run, and whatever keys an older file lacks.
-* `class_subset` makes a data iterator of some of Fashion-MNIST's classes (relabelled 0..k-1),
-  optionally a few labelled images per class: the data of the fine-tuning experiment.
-* `freeze` and `replace_output` prepare a trained network for fine-tuning.
+* `class_subset`, `freeze` and `replace_output` (the fine-tuning experiment's data and
+  network surgery) live in `d2lcnn.finetune`; this module re-exports them for the chapter.
 * `gluoncv_params` counts the parameters of a GluonCV model-zoo network offline (no weights).
 * `quiet_native_log` holds back the known informational lines MXNet's C++ library writes to the
   process's stderr (e.g. "MKLDNN Pooling: training with prop_kind is forward_scoring").
@@ -17,8 +16,7 @@
 import dataclasses
 from typing import Optional
 
-import numpy as onp
-
+from .finetune import class_subset, freeze, replace_output  # noqa: F401  (re-exported)
 from .native_log import BENIGN_NATIVE_LINES, quiet_native_log  # noqa: F401  (re-exported)
 from .recipes import CHAPTERS  # noqa: F401  (re-exported)
 
@@ -114,14 +112,15 @@ def architecture_table(names=None, *, num_classes=None):
     Each is built with ``get_model(name, num_classes=...)`` (the registry's class count unless
     `num_classes` is given) and measured by one forward pass of `summary` at the registered
     input size and channels. Nothing is typed in: every figure comes from the built network,
-    except ``published``, a quotation from `PUBLISHED_TOP1`.
+    except ``published``, a quotation from `PUBLISHED_TOP1`. `d2lcnn.tables.architecture_frame`
+    shows the rows as a table.
     """
     from .registry import get_model, list_models, model_info
     from .summary import summary
     rows = []
     for name in (list_models() if names is None else names):
         info = model_info(name)
-        classes = info.expected_classes if num_classes is None else num_classes
+        classes = info.num_classes if num_classes is None else num_classes
         s = summary(get_model(info.name, num_classes=classes),
                     (info.in_channels, info.input_size, info.input_size))
         rows.append(ArchRow(info.name, info.family, info.year, info.input_size,
@@ -164,69 +163,6 @@ def results_rows(results):
                 pass
         rows.append(row)
     return rows
-
-
-# ------------------------------------------------------------------------------- fine-tuning
-def class_subset(data_iter, classes, per_class=None, *, batch_size=None, shuffle=None,
-                 seed=None):
-    """A new Fashion-MNIST iterator with only the images of `classes`, relabelled 0..k-1 in the
-    order given (``classes=(5, 7)``: class 5 becomes 0, class 7 becomes 1).
-
-    data_iter: an iterator from `load_data_fashion_mnist` (its images, labels, resize and, in
-        reduced mode, its cap on batches are kept).
-    per_class: keep only that many images of each class (a small labelled budget), drawn at
-        random with `seed`; None keeps all of them.
-    batch_size / shuffle: default to `data_iter`'s. `seed` also fixes the shuffling.
-    """
-    from .data import FashionMNISTIter
-    classes = tuple(int(c) for c in classes)
-    if not classes or len(set(classes)) != len(classes):
-        raise ValueError(f"classes must be distinct labels; got {classes!r}")
-    labels = onp.asarray(data_iter.labels)
-    rng = onp.random.default_rng(seed)
-    chosen = []
-    for c in classes:
-        where = onp.flatnonzero(labels == c)
-        if len(where) == 0:
-            raise ValueError(f"class {c} has no images in this set")
-        if per_class is not None:
-            if per_class < 1:
-                raise ValueError(f"per_class must be 1 or more; got {per_class!r}")
-            where = onp.sort(rng.choice(where, size=min(per_class, len(where)), replace=False))
-        chosen.append(where)
-    index = onp.sort(onp.concatenate(chosen))
-    relabel = onp.full(max(int(labels.max()), max(classes)) + 1, -1, dtype=onp.int32)
-    relabel[list(classes)] = onp.arange(len(classes), dtype=onp.int32)
-    return FashionMNISTIter(
-        data_iter.images[index], relabel[labels[index]],
-        batch_size or data_iter.batch_size, resize=data_iter.size,
-        shuffle=data_iter.shuffle if shuffle is None else shuffle, seed=seed,
-        max_batches=data_iter.max_batches, device=data_iter.device)
-
-
-def freeze(block):
-    """Stop training `block`'s parameters (``grad_req = 'null'``); returns how many arrays.
-
-    A frozen BatchNorm still normalises with the statistics of each batch in training mode
-    (and updates its running statistics): only its scale and shift stay fixed."""
-    params = list(block.collect_params().values())
-    for p in params:
-        p.grad_req = "null"
-    return len(params)
-
-
-def replace_output(net, num_classes, *, attribute="output", initializer=None):
-    """Give `net` a new, initialised output layer of `num_classes` units (a `Dense`, created in
-    the net's name scope), on the device of the net's parameters. Returns the new layer."""
-    import mxnet as mx
-    from mxnet.gluon import nn
-    from .summary import _param_device
-    device = _param_device(net) or mx.cpu()
-    with net.name_scope():
-        head = nn.Dense(num_classes)
-    setattr(net, attribute, head)
-    head.initialize(initializer or mx.init.Xavier(), ctx=device)
-    return head
 
 
 # ---------------------------------------------------------------------------------- GluonCV

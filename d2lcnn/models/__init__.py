@@ -1,4 +1,3 @@
-"""One module per architecture family; importing them fills the registry (d2lcnn.registry)."""
+"""One module (or, past about 450 lines, one package) per architecture family; importing them
+fills the registry (`d2lcnn.registry`)."""
 from . import alexnet, inception, lenet, mobilenet, resnet, vgg, xception  # noqa: F401
-
-FAMILIES = ("lenet", "alexnet", "vgg", "inception", "resnet", "xception", "mobilenet")

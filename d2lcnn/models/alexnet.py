@@ -19,9 +19,11 @@ before their max-pooling (Section 3.3). ``width=w`` divides every convolution's 
 """
 from mxnet.gluon import HybridBlock, nn
 
-from ..registry import register_model
+from ..checks import check_int, check_rate
+from ..registry import PublishedCount, register_model
+from .base import Classifier
 
-__all__ = ["ALEXNET", "ALEXNET_FC", "LRN", "AlexNet", "alexnet", "alexnet_grouped"]
+__all__ = ["ALEXNET", "ALEXNET_FC", "PUBLISHED", "LRN", "AlexNet", "alexnet", "alexnet_grouped"]
 
 #: The convolutions of Figure 2: (name, channels, kernel, stride, padding, groups in the two-GPU
 #: network, local response normalisation after it?, 3x3/2 max-pooling after it?).
@@ -51,8 +53,12 @@ class LRN(HybridBlock):
 
     def __init__(self, n=5, k=2.0, alpha=1e-4, beta=0.75, **kwargs):
         super().__init__(**kwargs)
-        if n % 2 != 1:
-            raise ValueError(f"LRN needs an odd window size n; got n={n}")
+        if isinstance(n, bool) or not isinstance(n, int) or n < 1 or n % 2 != 1:
+            raise ValueError(f"LRN needs an odd window size n (a whole number: 1, 3, 5, ...); "
+                             f"got n={n!r}")
+        for name, value in (("k", k), ("alpha", alpha), ("beta", beta)):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+                raise ValueError(f"LRN's {name} must be a number >= 0; got {value!r}")
         self.n, self.k, self.alpha, self.beta = n, k, alpha, beta
 
     def hybrid_forward(self, F, x):
@@ -68,7 +74,7 @@ class LRN(HybridBlock):
                f"beta={self.beta})"
 
 
-class AlexNet(HybridBlock):
+class AlexNet(Classifier):
     """AlexNet built from a table of convolutions such as `ALEXNET`.
 
     ``features`` holds conv1..pool5, flatten, fc6, drop6, fc7, drop7; ``output`` is fc8 (replace
@@ -77,7 +83,9 @@ class AlexNet(HybridBlock):
 
     def __init__(self, convs=ALEXNET, fc=ALEXNET_FC, num_classes=1000, in_channels=3,
                  padding=0, lrn=False, grouped=False, dropout=0.5, width=1, **kwargs):
-        super().__init__(**kwargs)
+        super().__init__(num_classes, in_channels, **kwargs)
+        check_int(padding, "padding (of conv1)", minimum=0)
+        check_rate(dropout, "dropout")
         if not (isinstance(width, int) and width >= 1) or any(row[1] % width for row in convs):
             raise ValueError(f"width divides every convolution's channels, so it must be a "
                              f"whole number that divides {[row[1] for row in convs]}; "
@@ -114,9 +122,6 @@ class AlexNet(HybridBlock):
                     units = hidden
             self.output = nn.Dense(num_classes, in_units=units, prefix="output_")
 
-    def hybrid_forward(self, F, x):
-        return self.output(self.features(x))
-
 
 def _min_size(options):
     """Three 3x3/2 poolings need 13x13 after conv1 ... i.e. 15x15 maps out of conv1 (11x11/4)."""
@@ -128,26 +133,29 @@ def _build(num_classes=1000, in_channels=3, **options):
                    **options)
 
 
-@register_model("alexnet", family="alexnet", input_size=227, min_size=_min_size,
-                expected_params=62_378_344,
-                source="closed form of the layer sizes of Krizhevsky et al. 2012 (Fig. 2) "
-                       "without the two-GPU grouping, at 227x227 (the single-tower count quoted "
-                       "for d2l's AlexNet at the paper's size); re-derived layer by layer in "
-                       "tests/test_models_alexnet.py",
-                year=2012, paper="krizhevsky2012imagenet")
+#: Published trainable parameters at 1000 classes and where they come from.
+PUBLISHED = {
+    "alexnet": PublishedCount(
+        62_378_344, "closed form of the layer sizes of Krizhevsky et al. 2012 (Fig. 2) without "
+        "the two-GPU grouping, at 227x227 (the single-tower count quoted for d2l's AlexNet at "
+        "the paper's size); re-derived layer by layer in tests/test_models_alexnet.py"),
+    "alexnet_grouped": PublishedCount(
+        60_965_224, "the two-GPU AlexNet of Krizhevsky et al. 2012 (groups=2 on conv2, conv4, "
+        "conv5), the count of Caffe's bvlc_alexnet widely quoted as AlexNet's '60 million "
+        "parameters'; re-derived in closed form in tests/test_models_alexnet.py"),
+}
+_COMMON = dict(input_size=227, min_size=_min_size, published=PUBLISHED, year=2012,
+               paper="krizhevsky2012imagenet")
+
+
+@register_model(**_COMMON)
 def alexnet(num_classes=1000, in_channels=3, **options):
     """AlexNet as one tower (as in d2l). Options: padding (conv1), lrn, dropout, width (divides
     the convolutions' channels, for the CPU recipe)."""
     return _build(num_classes, in_channels, **options)
 
 
-@register_model("alexnet_grouped", family="alexnet", input_size=227, min_size=_min_size,
-                expected_params=60_965_224,
-                source="the two-GPU AlexNet of Krizhevsky et al. 2012 (groups=2 on conv2, conv4, "
-                       "conv5), the count of Caffe's bvlc_alexnet widely quoted as AlexNet's "
-                       "'60 million parameters'; re-derived in closed form in "
-                       "tests/test_models_alexnet.py",
-                year=2012, paper="krizhevsky2012imagenet")
+@register_model(**_COMMON)
 def alexnet_grouped(num_classes=1000, in_channels=3, **options):
     """The paper's two-GPU AlexNet: conv2, conv4, conv5 with groups=2; dense layers full."""
     return _build(num_classes, in_channels, grouped=True, **options)

@@ -20,10 +20,12 @@ import numpy as onp
 from mxnet import init
 from mxnet.gluon import HybridBlock, nn
 
-from ..registry import register_model
+from ..checks import check_int
+from ..registry import PublishedCount, register_model
+from .base import Classifier
 
-__all__ = ["LENET", "LENET5", "C3_TABLE", "LeNet", "ScaledTanh", "Subsampling", "PartialConv2D",
-           "RBFOutput", "RBFCodes", "lenet", "lenet5"]
+__all__ = ["LENET", "LENET5", "C3_TABLE", "PUBLISHED", "LeNet", "ScaledTanh", "Subsampling",
+           "PartialConv2D", "RBFOutput", "RBFCodes", "lenet", "lenet5"]
 
 #: d2l's LeNet: (name, kind, channels or units, kernel, padding).
 LENET = (
@@ -84,6 +86,8 @@ class Subsampling(HybridBlock):
 
     def __init__(self, channels, pool_size=2, **kwargs):
         super().__init__(**kwargs)
+        check_int(channels, "channels")
+        check_int(pool_size, "pool_size")
         self.channels, self.pool_size = channels, pool_size
         with self.name_scope():
             self.weight = self.params.get("weight", shape=(channels,), init=init.One())
@@ -110,6 +114,8 @@ class PartialConv2D(HybridBlock):
 
     def __init__(self, table, kernel_size, in_channels, **kwargs):
         super().__init__(**kwargs)
+        check_int(kernel_size, "kernel_size")
+        check_int(in_channels, "in_channels")
         self.table = tuple(tuple(int(i) for i in maps) for maps in table)
         self.in_channels = in_channels
         for j, maps in enumerate(self.table):
@@ -187,7 +193,7 @@ class RBFOutput(HybridBlock):
         return -distances
 
 
-class LeNet(HybridBlock):
+class LeNet(Classifier):
     """LeNet built from a table such as `LENET` or `LENET5`.
 
     ``features`` holds the layers of the table (each followed by `activation`), ``output`` the
@@ -196,7 +202,7 @@ class LeNet(HybridBlock):
 
     def __init__(self, layers=LENET, num_classes=10, in_channels=1, activation="sigmoid",
                  pool="avg", output="dense", **kwargs):
-        super().__init__(**kwargs)
+        super().__init__(num_classes, in_channels, **kwargs)
         if pool not in ("avg", "max"):
             raise ValueError(f"pool must be 'avg' or 'max'; got {pool!r}")
         with self.name_scope():
@@ -238,31 +244,31 @@ class LeNet(HybridBlock):
             else:
                 raise ValueError(f"output must be 'dense' or 'rbf'; got {output!r}")
 
-    def hybrid_forward(self, F, x):
-        return self.output(self.features(x))
-
 
 def _build(layers, num_classes, in_channels, **options):
     return LeNet(layers, num_classes=num_classes, in_channels=in_channels, **options)
 
 
-@register_model("lenet", family="lenet", input_size=28, in_channels=1, min_size=12,
-                expected_params=61_706, expected_classes=10,
-                source="d2l's LeNet (Dive into Deep Learning, Sec. 7.6), counted from "
-                       "d2l.mxnet.LeNet at 28x28 in tests/test_models_lenet.py",
-                year=1998, paper="lecun1998gradient")
+#: Published trainable parameters at 10 classes and 1 channel, and where they come from.
+PUBLISHED = {
+    "lenet": PublishedCount(61_706, "d2l's LeNet (Dive into Deep Learning, Sec. 7.6), counted from "
+                               "d2l.mxnet.LeNet at 28x28 in tests/test_models_lenet.py"),
+    "lenet5": PublishedCount(60_850, "LeCun et al. 1998, Sec. II.B: C1 156 + S2 12 + C3 1,516 + S4 "
+                                "32 + C5 48,120 + F6 10,164 = 60,000, plus 850 for the "
+                                "Dense(10) output that replaces the fixed RBF units; checked "
+                                "layer by layer in tests/test_models_lenet.py"),
+}
+
+
+@register_model(input_size=28, min_size=12, published=PUBLISHED, year=1998,
+                paper="lecun1998gradient")
 def lenet(num_classes=10, in_channels=1, **options):
     """d2l's LeNet. Options: activation ('sigmoid' or 'relu', ...), pool ('avg' or 'max')."""
     return _build(LENET, num_classes, in_channels, **options)
 
 
-@register_model("lenet5", family="lenet", input_size=32, in_channels=1, min_size=32,
-                expected_params=60_850, expected_classes=10,
-                source="LeCun et al. 1998, Sec. II.B: C1 156 + S2 12 + C3 1,516 + S4 32 + "
-                       "C5 48,120 + F6 10,164 = 60,000, plus 850 for the Dense(10) output that "
-                       "replaces the fixed RBF units; checked layer by layer in "
-                       "tests/test_models_lenet.py",
-                year=1998, paper="lecun1998gradient")
+@register_model(input_size=32, min_size=32, published=PUBLISHED, year=1998,
+                paper="lecun1998gradient")
 def lenet5(num_classes=10, in_channels=1, **options):
     """LeNet-5 as published. Options: activation ('scaled_tanh'), output ('dense' or 'rbf')."""
     return _build(LENET5, num_classes, in_channels,

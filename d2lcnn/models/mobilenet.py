@@ -31,7 +31,14 @@ flatten), ``output`` the dense classifier.
 """
 from mxnet.gluon import HybridBlock, nn
 
-from ..registry import register_model
+from ..checks import check_int, check_rate
+from ..layers import ReLU6, conv_bn_act
+from ..registry import PublishedCount, register_model
+from .base import Classifier
+
+__all__ = ["MOBILENET_V1", "FIRST_CONV", "MOBILENET_V2", "LAST_CONV_V2", "PUBLISHED",
+           "make_divisible", "ReLU6", "DepthwiseSeparable", "InvertedResidual", "MobileNet",
+           "MobileNetV2", "mobilenet_v1", "mobilenet_v2"]
 
 #: Table 1 of Howard et al.: the 13 depthwise separable layers after the first convolution, as
 #: (stride of the depthwise 3x3, channels of the pointwise 1x1).
@@ -78,30 +85,8 @@ def make_divisible(value, divisor=8):
     return rounded
 
 
-class ReLU6(HybridBlock):
-    """min(max(x, 0), 6): ReLU capped at 6 (MobileNetV2; robust in low-precision arithmetic)."""
-
-    def hybrid_forward(self, F, x):
-        return F.np.clip(x, 0, 6)
-
-
-def _conv_bn(channels, kernel, strides=1, groups=1, in_channels=0, activation="relu",
-             prefix=None):
-    """Convolution (no bias, "same" padding) -> BatchNorm -> activation ("relu", "relu6" or
-    None), with children conv, bn, relu."""
-    block = nn.HybridSequential(prefix=prefix)
-    with block.name_scope():
-        block.conv = nn.Conv2D(channels, kernel, strides=strides, padding=kernel // 2,
-                               groups=groups, use_bias=False, in_channels=in_channels,
-                               prefix="conv_")
-        block.bn = nn.BatchNorm(in_channels=channels, prefix="bn_")
-        if activation == "relu":
-            block.relu = nn.Activation("relu", prefix="relu_")
-        elif activation == "relu6":
-            block.relu = ReLU6(prefix="relu6_")
-        elif activation is not None:
-            raise ValueError(f"activation must be 'relu', 'relu6' or None; got {activation!r}")
-    return block
+#: The book's chapter calls the unit by its earlier name; it is `d2lcnn.layers.conv_bn_act`.
+_conv_bn = conv_bn_act
 
 
 class DepthwiseSeparable(HybridBlock):
@@ -112,12 +97,13 @@ class DepthwiseSeparable(HybridBlock):
 
     def __init__(self, in_channels, channels, strides=1, activation="relu", **kwargs):
         super().__init__(**kwargs)
+        check_int(in_channels, "in_channels")
         with self.name_scope():
-            self.depthwise = _conv_bn(in_channels, 3, strides, groups=in_channels,
-                                      in_channels=in_channels, activation=activation,
-                                      prefix="depthwise_")
-            self.pointwise = _conv_bn(channels, 1, in_channels=in_channels,
-                                      activation=activation, prefix="pointwise_")
+            self.depthwise = conv_bn_act(in_channels, 3, strides, groups=in_channels,
+                                         in_channels=in_channels, activation=activation,
+                                         prefix="depthwise_")
+            self.pointwise = conv_bn_act(channels, 1, in_channels=in_channels,
+                                         activation=activation, prefix="pointwise_")
 
     def hybrid_forward(self, F, x):
         return self.pointwise(self.depthwise(x))
@@ -131,15 +117,20 @@ class InvertedResidual(HybridBlock):
 
     def __init__(self, in_channels, channels, strides=1, expansion=6, **kwargs):
         super().__init__(**kwargs)
+        check_int(in_channels, "in_channels")
+        if isinstance(expansion, bool) or not isinstance(expansion, (int, float)) \
+                or int(round(in_channels * expansion)) < 1:
+            raise ValueError(f"expansion (t) must be a positive number that leaves channels "
+                             f"to expand to; got {expansion!r} for {in_channels} channels")
         hidden = int(round(in_channels * expansion))
         self.use_residual = strides == 1 and in_channels == channels
         with self.name_scope():
-            self.expand = (_conv_bn(hidden, 1, in_channels=in_channels, activation="relu6",
-                                    prefix="expand_") if expansion != 1 else None)
-            self.depthwise = _conv_bn(hidden, 3, strides, groups=hidden, in_channels=hidden,
-                                      activation="relu6", prefix="depthwise_")
-            self.project = _conv_bn(channels, 1, in_channels=hidden, activation=None,
-                                    prefix="project_")
+            self.expand = (conv_bn_act(hidden, 1, in_channels=in_channels, activation="relu6",
+                                       prefix="expand_") if expansion != 1 else None)
+            self.depthwise = conv_bn_act(hidden, 3, strides, groups=hidden, in_channels=hidden,
+                                         activation="relu6", prefix="depthwise_")
+            self.project = conv_bn_act(channels, 1, in_channels=hidden, activation=None,
+                                       prefix="project_")
 
     def hybrid_forward(self, F, x):
         y = x if self.expand is None else self.expand(x)
@@ -148,16 +139,16 @@ class InvertedResidual(HybridBlock):
 
 
 def _check_alpha(alpha):
-    if not (isinstance(alpha, (int, float)) and alpha > 0):
+    if isinstance(alpha, bool) or not (isinstance(alpha, (int, float)) and alpha > 0):
         raise ValueError(f"alpha (the width multiplier) must be a positive number; got {alpha!r}")
 
 
-class MobileNet(HybridBlock):
+class MobileNet(Classifier):
     """MobileNet v1 from a table such as `MOBILENET_V1`, with width multiplier `alpha`."""
 
     def __init__(self, num_classes=1000, in_channels=3, alpha=1.0, spec=MOBILENET_V1,
                  activation="relu", **kwargs):
-        super().__init__(**kwargs)
+        super().__init__(num_classes, in_channels, **kwargs)
         _check_alpha(alpha)
 
         def thin(c):
@@ -169,8 +160,8 @@ class MobileNet(HybridBlock):
             self.features = body = nn.HybridSequential(prefix="features_")
             with body.name_scope():
                 channels = thin(FIRST_CONV)
-                body.conv1 = _conv_bn(channels, 3, 2, in_channels=in_channels,
-                                      activation=activation, prefix="conv1_")
+                body.conv1 = conv_bn_act(channels, 3, 2, in_channels=in_channels,
+                                         activation=activation, prefix="conv1_")
                 for i, (strides, c) in enumerate(spec, start=1):
                     setattr(body, f"block{i}",
                             DepthwiseSeparable(channels, thin(c), strides, activation,
@@ -180,24 +171,22 @@ class MobileNet(HybridBlock):
                 body.flatten = nn.Flatten(prefix="flatten_")
             self.output = nn.Dense(num_classes, in_units=channels, prefix="output_")
 
-    def hybrid_forward(self, F, x):
-        return self.output(self.features(x))
 
-
-class MobileNetV2(HybridBlock):
+class MobileNetV2(Classifier):
     """MobileNetV2 from a table such as `MOBILENET_V2` (rows t, c, n, s), width multiplier
     `alpha`, dropout before the classifier."""
 
     def __init__(self, num_classes=1000, in_channels=3, alpha=1.0, spec=MOBILENET_V2,
                  dropout=0.2, **kwargs):
-        super().__init__(**kwargs)
+        super().__init__(num_classes, in_channels, **kwargs)
         _check_alpha(alpha)
+        check_rate(dropout, "dropout")
         with self.name_scope():
             self.features = body = nn.HybridSequential(prefix="features_")
             with body.name_scope():
                 channels = make_divisible(FIRST_CONV * alpha)
-                body.conv1 = _conv_bn(channels, 3, 2, in_channels=in_channels,
-                                      activation="relu6", prefix="conv1_")
+                body.conv1 = conv_bn_act(channels, 3, 2, in_channels=in_channels,
+                                         activation="relu6", prefix="conv1_")
                 for k, (t, c, n, s) in enumerate(spec, start=1):
                     stage = nn.HybridSequential(prefix=f"stage{k}_")
                     out = make_divisible(c * alpha)
@@ -209,33 +198,36 @@ class MobileNetV2(HybridBlock):
                             channels = out
                     setattr(body, f"stage{k}", stage)
                 last = make_divisible(LAST_CONV_V2 * max(1.0, alpha))
-                body.conv2 = _conv_bn(last, 1, in_channels=channels, activation="relu6",
-                                      prefix="conv2_")
+                body.conv2 = conv_bn_act(last, 1, in_channels=channels, activation="relu6",
+                                         prefix="conv2_")
                 body.gap = nn.GlobalAvgPool2D(prefix="gap_")
                 body.flatten = nn.Flatten(prefix="flatten_")
                 body.dropout = nn.Dropout(dropout, prefix="dropout_")
             self.output = nn.Dense(num_classes, in_units=last, prefix="output_")
 
-    def hybrid_forward(self, F, x):
-        return self.output(self.features(x))
+
+#: Published trainable parameters at 1000 classes and where they come from.
+PUBLISHED = {
+    "mobilenet_v1": PublishedCount(
+        4_231_976, "keras.applications.MobileNet(alpha=1.0) trainable parameters (total "
+        "4,253,864 with BatchNorm moving statistics); Howard et al. Table 6: 4.2M; equal to "
+        "gluoncv.model_zoo.get_model('mobilenet1.0')"),
+    "mobilenet_v2": PublishedCount(
+        3_504_872, "torchvision.models.mobilenet_v2 (docs: num_params, 1000 classes); "
+        "Sandler et al. Table 3: 3.4M"),
+}
 
 
-@register_model("mobilenet_v1", family="mobilenet", input_size=224, min_size=1,
-                expected_params=4_231_976,
-                source="keras.applications.MobileNet(alpha=1.0) trainable parameters (total "
-                       "4,253,864 with BatchNorm moving statistics); Howard et al. Table 6: "
-                       "4.2M; equal to gluoncv.model_zoo.get_model('mobilenet1.0')",
-                year=2017, paper="howard2017mobilenets")
+# every convolution is padded: any input of at least 1x1 runs
+@register_model(input_size=224, min_size=1, published=PUBLISHED, year=2017,
+                paper="howard2017mobilenets")
 def mobilenet_v1(num_classes=1000, in_channels=3, **options):
     """MobileNet v1 (Table 1). Options: alpha (width multiplier, 1.0), activation."""
     return MobileNet(num_classes, in_channels, **options)
 
 
-@register_model("mobilenet_v2", family="mobilenet", input_size=224, min_size=1,
-                expected_params=3_504_872,
-                source="torchvision.models.mobilenet_v2 (docs: num_params, 1000 classes); "
-                       "Sandler et al. Table 3: 3.4M",
-                year=2018, paper="sandler2018mobilenetv2")
+@register_model(input_size=224, min_size=1, published=PUBLISHED, year=2018,
+                paper="sandler2018mobilenetv2")
 def mobilenet_v2(num_classes=1000, in_channels=3, **options):
     """MobileNetV2 (Table 2). Options: alpha (width multiplier, 1.0), dropout (0.2)."""
     return MobileNetV2(num_classes, in_channels, **options)

@@ -41,7 +41,10 @@ convolution has padding, so any input of at least 1x1 runs (at 224x224 the stage
 """
 from mxnet.gluon import HybridBlock, nn
 
-from ..registry import register_model
+from ..checks import check_int
+from ..layers import conv_bn_act
+from ..registry import PublishedCount, register_model
+from .base import Classifier
 
 #: Table 1 of He et al.: depth -> (block, blocks in conv2_x..conv5_x, stage widths). A
 #: bottleneck stage outputs 4 x its width.
@@ -61,14 +64,10 @@ def _bn(channels, zero_gamma=False, prefix=None):
                         gamma_initializer="zeros" if zero_gamma else "ones")
 
 
-def _shortcut(in_channels, channels, strides):
-    """The projection shortcut: 1x1 convolution (with the block's stride) + BatchNorm."""
-    block = nn.HybridSequential(prefix="downsample_")
-    with block.name_scope():
-        block.conv = nn.Conv2D(channels, 1, strides=strides, use_bias=False,
-                               in_channels=in_channels, prefix="conv_")
-        block.bn = _bn(channels, prefix="bn_")
-    return block
+def _check_block(channels, strides, in_channels):
+    check_int(channels, "channels")
+    check_int(strides, "strides")
+    check_int(in_channels, "in_channels", minimum=0)
 
 
 class Residual(HybridBlock):
@@ -85,6 +84,7 @@ class Residual(HybridBlock):
     def __init__(self, num_channels, use_1x1conv=False, strides=1, in_channels=0,
                  zero_init=False, **kwargs):
         super().__init__(**kwargs)
+        _check_block(num_channels, strides, in_channels)
         if not use_1x1conv and (strides != 1 or in_channels not in (0, num_channels)):
             raise ValueError(f"a block that changes the shape ({in_channels} -> {num_channels} "
                              f"channels, stride {strides}) needs use_1x1conv=True")
@@ -126,11 +126,18 @@ class Bottleneck(HybridBlock):
     def __init__(self, channels, strides=1, downsample=False, groups=1, bottleneck_width=64,
                  in_channels=0, stride_in_1x1=False, zero_init=False, **kwargs):
         super().__init__(**kwargs)
+        _check_block(channels, strides, in_channels)
+        check_int(groups, "groups (the cardinality)")
+        check_int(bottleneck_width, "bottleneck_width")
         out = channels * self.expansion
         if not downsample and (strides != 1 or in_channels not in (0, out)):
             raise ValueError(f"a block that changes the shape ({in_channels} -> {out} channels, "
                              f"stride {strides}) needs downsample=True")
         inner = int(channels * bottleneck_width / 64) * groups
+        if inner < 1:
+            raise ValueError(f"channels={channels} with bottleneck_width={bottleneck_width} "
+                             f"leaves no channels in the 3x3 convolution (channels * "
+                             f"bottleneck_width / 64 must be >= 1)")
         s1, s3 = (strides, 1) if stride_in_1x1 else (1, strides)
         with self.name_scope():
             self.conv1 = nn.Conv2D(inner, 1, strides=s1, use_bias=False,
@@ -141,7 +148,10 @@ class Bottleneck(HybridBlock):
             self.bn2 = _bn(inner, prefix="bn2_")
             self.conv3 = nn.Conv2D(out, 1, use_bias=False, in_channels=inner, prefix="conv3_")
             self.bn3 = _bn(out, zero_init, prefix="bn3_")
-            self.downsample = _shortcut(in_channels, out, strides) if downsample else None
+            # the projection shortcut (the paper's option B): 1x1 convolution + BatchNorm
+            self.downsample = (conv_bn_act(out, 1, strides, in_channels=in_channels,
+                                           activation=None, prefix="downsample_")
+                               if downsample else None)
 
     def hybrid_forward(self, F, x):
         y = F.npx.relu(self.bn1(self.conv1(x)))
@@ -157,6 +167,7 @@ def resnet_block(num_channels, num_residuals, first_block=False, *, in_channels=
     """d2l's stage of `num_residuals` basic blocks: unless it is the first stage (which follows
     the max-pooling), its first block halves the height and width and projects the shortcut.
     Children are block1, block2, ..."""
+    check_int(num_residuals, "num_residuals (blocks in the stage)")
     stage = nn.HybridSequential(prefix=prefix)
     with stage.name_scope():
         for i in range(num_residuals):
@@ -189,7 +200,7 @@ def _stage(kind, channels, num_blocks, strides, in_channels, prefix, **block_opt
     return stage, in_channels
 
 
-class ResNet(HybridBlock):
+class ResNet(Classifier):
     """ResNet / ResNeXt of depth 18, 34, 50, 101 or 152 (`resnet_spec`): the family's builder.
 
     Options: ``groups`` and ``bottleneck_width`` (ResNeXt: cardinality and channels per group
@@ -200,13 +211,14 @@ class ResNet(HybridBlock):
     def __init__(self, depth, num_classes=1000, in_channels=3, stem="imagenet", width=64,
                  groups=1, bottleneck_width=64, stride_in_1x1=False, zero_init_residual=False,
                  **kwargs):
-        super().__init__(**kwargs)
+        super().__init__(num_classes, in_channels, **kwargs)
         if depth not in resnet_spec:
             raise ValueError(f"ResNet depth must be one of {sorted(resnet_spec)}; got {depth}")
         if stem not in STEMS:
             raise ValueError(f"stem must be one of {STEMS}; got {stem!r}")
-        if not (isinstance(width, int) and width > 0):
-            raise ValueError(f"width must be a positive whole number; got {width!r}")
+        check_int(width, "width (the base width, 64 in the paper)")
+        check_int(groups, "groups (the cardinality)")
+        check_int(bottleneck_width, "bottleneck_width")
         kind, blocks, widths = resnet_spec[depth]
         if kind == "basic" and (groups != 1 or bottleneck_width != 64):
             raise ValueError(f"ResNet-{depth} has basic blocks: groups and bottleneck_width "
@@ -219,18 +231,9 @@ class ResNet(HybridBlock):
         with self.name_scope():
             self.features = body = nn.HybridSequential(prefix="features_")
             with body.name_scope():
-                body.conv1 = nn.HybridSequential(prefix="conv1_")
-                with body.conv1.name_scope():
-                    if stem == "imagenet":
-                        body.conv1.conv = nn.Conv2D(width, 7, strides=2, padding=3,
-                                                    use_bias=False, in_channels=in_channels,
-                                                    prefix="conv_")
-                    else:
-                        body.conv1.conv = nn.Conv2D(width, 3, strides=1, padding=1,
-                                                    use_bias=False, in_channels=in_channels,
-                                                    prefix="conv_")
-                    body.conv1.bn = _bn(width, prefix="bn_")
-                    body.conv1.relu = nn.Activation("relu", prefix="relu_")
+                kernel, strides = (7, 2) if stem == "imagenet" else (3, 1)
+                body.conv1 = conv_bn_act(width, kernel, strides, in_channels=in_channels,
+                                         prefix="conv1_")
                 if stem == "imagenet":
                     body.pool1 = nn.MaxPool2D(3, strides=2, padding=1, prefix="pool1_")
                 channels = width
@@ -242,60 +245,58 @@ class ResNet(HybridBlock):
                 body.flatten = nn.Flatten(prefix="flatten_")
             self.output = nn.Dense(num_classes, in_units=channels, prefix="output_")
 
-    def hybrid_forward(self, F, x):
-        return self.output(self.features(x))
-
 
 _TV = "torchvision.models.{} (docs: num_params, 1000 classes)"
-_COMMON = dict(family="resnet", input_size=224, min_size=1, year=2016)
+
+#: Published trainable parameters at 1000 classes and where they come from.
+PUBLISHED = {name: PublishedCount(count, _TV.format(name)) for name, count in (
+    ("resnet18", 11_689_512), ("resnet34", 21_797_672), ("resnet50", 25_557_032),
+    ("resnet101", 44_549_160), ("resnet152", 60_192_808),
+    ("resnext50_32x4d", 25_028_904), ("resnext101_32x8d", 88_791_336))}
+# every convolution is padded: any input of at least 1x1 runs
+_resnet = register_model(input_size=224, min_size=1, published=PUBLISHED, year=2016,
+                         paper="he2016deep")
+_resnext = register_model(input_size=224, min_size=1, published=PUBLISHED, year=2017,
+                          paper="xie2017aggregated")
 
 
-@register_model("resnet18", expected_params=11_689_512, source=_TV.format("resnet18"),
-                paper="he2016deep", **_COMMON)
+@_resnet
 def resnet18(num_classes=1000, in_channels=3, **options):
     """ResNet-18. Options: stem, width, zero_init_residual."""
     return ResNet(18, num_classes, in_channels, **options)
 
 
-@register_model("resnet34", expected_params=21_797_672, source=_TV.format("resnet34"),
-                paper="he2016deep", **_COMMON)
+@_resnet
 def resnet34(num_classes=1000, in_channels=3, **options):
     """ResNet-34. Options: stem, width, zero_init_residual."""
     return ResNet(34, num_classes, in_channels, **options)
 
 
-@register_model("resnet50", expected_params=25_557_032, source=_TV.format("resnet50"),
-                paper="he2016deep", **_COMMON)
+@_resnet
 def resnet50(num_classes=1000, in_channels=3, **options):
     """ResNet-50 (stride on the 3x3, "v1.5"). Options: stem, width, stride_in_1x1, ..."""
     return ResNet(50, num_classes, in_channels, **options)
 
 
-@register_model("resnet101", expected_params=44_549_160, source=_TV.format("resnet101"),
-                paper="he2016deep", **_COMMON)
+@_resnet
 def resnet101(num_classes=1000, in_channels=3, **options):
     """ResNet-101. Options: stem, width, stride_in_1x1, zero_init_residual."""
     return ResNet(101, num_classes, in_channels, **options)
 
 
-@register_model("resnet152", expected_params=60_192_808, source=_TV.format("resnet152"),
-                paper="he2016deep", **_COMMON)
+@_resnet
 def resnet152(num_classes=1000, in_channels=3, **options):
     """ResNet-152. Options: stem, width, stride_in_1x1, zero_init_residual."""
     return ResNet(152, num_classes, in_channels, **options)
 
 
-@register_model("resnext50_32x4d", expected_params=25_028_904,
-                source=_TV.format("resnext50_32x4d"), paper="xie2017aggregated",
-                **{**_COMMON, "year": 2017})
+@_resnext
 def resnext50_32x4d(num_classes=1000, in_channels=3, **options):
     """ResNeXt-50 (32x4d): ResNet-50 with 32 groups of 4 channels (per 64) in the 3x3."""
     return ResNet(50, num_classes, in_channels, groups=32, bottleneck_width=4, **options)
 
 
-@register_model("resnext101_32x8d", expected_params=88_791_336,
-                source=_TV.format("resnext101_32x8d"), paper="xie2017aggregated",
-                **{**_COMMON, "year": 2017})
+@_resnext
 def resnext101_32x8d(num_classes=1000, in_channels=3, **options):
     """ResNeXt-101 (32x8d): ResNet-101 with 32 groups of 8 channels (per 64) in the 3x3."""
     return ResNet(101, num_classes, in_channels, groups=32, bottleneck_width=8, **options)

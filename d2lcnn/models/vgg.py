@@ -12,13 +12,16 @@ and gluon-cv's ``vgg*_bn`` do (the convolutions keep their biases there, so we k
 does to train VGG-11 on Fashion-MNIST; ``head="gap"`` replaces fc6/fc7 by global average
 pooling (NiN's idea, for the exercise). ``vgg_block(num_convs, num_channels)`` is d2l's block.
 """
-from mxnet.gluon import HybridBlock, nn
+from mxnet.gluon import nn
 
-from ..registry import register_model
+from ..checks import check_int, check_rate
+from ..layers import conv_bn_act
+from ..registry import PublishedCount, register_model
 from .alexnet import LRN
+from .base import Classifier
 
-__all__ = ["CFGS", "VGG_FC", "VGG", "vgg_block", "vgg11", "vgg11_lrn", "vgg13", "vgg16_c",
-           "vgg16", "vgg19", "vgg11_bn", "vgg13_bn", "vgg16_bn", "vgg19_bn"]
+__all__ = ["CFGS", "VGG_FC", "PUBLISHED", "VGG", "vgg_block", "vgg11", "vgg11_lrn", "vgg13",
+           "vgg16_c", "vgg16", "vgg19", "vgg11_bn", "vgg13_bn", "vgg16_bn", "vgg19_bn"]
 
 #: Table 1 of the paper. Convolutions: c (3x3) or (c, 1) (1x1); "M": 2x2/2 max-pool; "LRN".
 CFGS = {
@@ -52,17 +55,10 @@ def _block(layers, in_channels=0, batch_norm=False, prefix=None):
                 continue
             i += 1
             out, kernel = layer if isinstance(layer, tuple) else (layer, 3)
-            if batch_norm:
-                conv = nn.HybridSequential(prefix=f"conv{i}_")
-                with conv.name_scope():
-                    conv.conv = nn.Conv2D(out, kernel, padding=kernel // 2,
-                                          in_channels=channels, prefix="conv_")
-                    conv.bn = nn.BatchNorm(in_channels=out, prefix="bn_")
-                    conv.relu = nn.Activation("relu", prefix="relu_")
-            else:
-                conv = nn.Conv2D(out, kernel, padding=kernel // 2, in_channels=channels,
-                                 activation="relu", prefix=f"conv{i}_")
-            setattr(block, f"conv{i}", conv)
+            # the BatchNorm variants keep the convolution biases (torchvision, gluon-cv)
+            setattr(block, f"conv{i}", conv_bn_act(out, kernel, in_channels=channels,
+                                                   batch_norm=batch_norm, use_bias=True,
+                                                   prefix=f"conv{i}_"))
             channels = out
         block.pool = nn.MaxPool2D(pool_size=2, strides=2, prefix="pool_")
     return block
@@ -71,6 +67,8 @@ def _block(layers, in_channels=0, batch_norm=False, prefix=None):
 def vgg_block(num_convs, num_channels, batch_norm=False, in_channels=0):
     """d2l's VGG block: `num_convs` 3x3 convolutions of `num_channels` (padding 1, ReLU), then
     a 2x2 max-pooling of stride 2, which halves the height and width."""
+    check_int(num_convs, "num_convs (convolutions in the block)")
+    check_int(num_channels, "num_channels")
     return _block([num_channels] * num_convs, in_channels=in_channels, batch_norm=batch_norm)
 
 
@@ -78,7 +76,12 @@ def _stages(cfg):
     """Split a Table 1 column at its max-poolings: one list of layers per block."""
     stages, current = [], []
     for layer in cfg:
+        if not _valid_layer(layer):
+            raise ValueError(f"a VGG configuration holds channel counts c, (c, kernel) pairs, "
+                             f"'LRN' and 'M'; got {layer!r} in {cfg}")
         if layer == "M":
+            if not [x for x in current if x != "LRN"]:
+                raise ValueError(f"every VGG block needs a convolution before its 'M'; got {cfg}")
             stages.append(current)
             current = []
         else:
@@ -88,7 +91,14 @@ def _stages(cfg):
     return stages
 
 
-class VGG(HybridBlock):
+def _valid_layer(layer):
+    if layer in ("M", "LRN"):
+        return True
+    out, kernel = layer if isinstance(layer, tuple) and len(layer) == 2 else (layer, 3)
+    return all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in (out, kernel))
+
+
+class VGG(Classifier):
     """VGG built from a Table 1 column (see `CFGS`).
 
     ``features`` holds block1..block5 then, with the default dense head, flatten, fc6, drop6,
@@ -98,11 +108,13 @@ class VGG(HybridBlock):
 
     def __init__(self, cfg, num_classes=1000, in_channels=3, batch_norm=False, width=1,
                  head="dense", dropout=0.5, fc=VGG_FC, **kwargs):
-        super().__init__(**kwargs)
+        super().__init__(num_classes, in_channels, **kwargs)
         if head not in ("dense", "gap"):
             raise ValueError(f"head must be 'dense' or 'gap'; got {head!r}")
-        if width < 1:
-            raise ValueError(f"width divides the channels and must be >= 1; got {width}")
+        check_int(width, "width (the divisor of the channels)")
+        check_rate(dropout, "dropout")
+        for units in fc:
+            check_int(units, "fc (the hidden dense layers' units)")
 
         def thin(layer):
             if isinstance(layer, tuple):
@@ -133,9 +145,6 @@ class VGG(HybridBlock):
                         units = n
             self.output = nn.Dense(num_classes, in_units=units, prefix="output_")
 
-    def hybrid_forward(self, F, x):
-        return self.output(self.features(x))
-
 
 def _build(config, num_classes=1000, in_channels=3, **options):
     return VGG(CFGS[config], num_classes=num_classes, in_channels=in_channels, **options)
@@ -143,81 +152,88 @@ def _build(config, num_classes=1000, in_channels=3, **options):
 
 _TV = "torchvision.models.{} (the count of its model summary, 1000 classes, 224x224); " \
       "equal to gluoncv.model_zoo.get_model('{}') in tests/test_models_vgg.py"
+
+#: Published trainable parameters at 1000 classes and where they come from.
+PUBLISHED = {
+    "vgg11": PublishedCount(132_863_336, _TV.format("vgg11", "vgg11")),
+    "vgg11_lrn": PublishedCount(132_863_336, "equal to vgg11 (torchvision.models.vgg11: "
+                                        "132,863,336): LRN has no parameters"),
+    "vgg13": PublishedCount(133_047_848, _TV.format("vgg13", "vgg13")),
+    "vgg16_c": PublishedCount(133_638_952, "closed form (vgg16's 138,357,544 minus the 3x3-to-1x1 "
+                                      "savings 524,288 + 2 x 2,097,152), re-derived layer by "
+                                      "layer in tests/test_models_vgg.py; the paper's Table 2 "
+                                      "rounds it to 134M"),
+    "vgg16": PublishedCount(138_357_544, _TV.format("vgg16", "vgg16")),
+    "vgg19": PublishedCount(143_667_240, _TV.format("vgg19", "vgg19")),
+    "vgg11_bn": PublishedCount(132_868_840, _TV.format("vgg11_bn", "vgg11_bn")),
+    "vgg13_bn": PublishedCount(133_053_736, _TV.format("vgg13_bn", "vgg13_bn")),
+    "vgg16_bn": PublishedCount(138_365_992, _TV.format("vgg16_bn", "vgg16_bn")),
+    "vgg19_bn": PublishedCount(143_678_248, _TV.format("vgg19_bn", "vgg19_bn")),
+}
 # five 2x2/2 max-poolings: 32x32 is the smallest input that leaves 1x1 maps
-_COMMON = dict(family="vgg", input_size=224, min_size=32, year=2015,
-               paper="simonyan2015very")
+_register = register_model(input_size=224, min_size=32, published=PUBLISHED, year=2015,
+                           paper="simonyan2015very")
 
 
-@register_model("vgg11", expected_params=132_863_336, source=_TV.format("vgg11", "vgg11"),
-                **_COMMON)
+def _build(config, num_classes, in_channels, **options):
+    return VGG(CFGS[config], num_classes=num_classes, in_channels=in_channels, **options)
+
+
+@_register
 def vgg11(num_classes=1000, in_channels=3, **options):
     """VGG-11 (configuration A). Options: batch_norm, width, head, dropout."""
     return _build("A", num_classes, in_channels, **options)
 
 
-@register_model("vgg11_lrn", expected_params=132_863_336,
-                source="equal to vgg11 (torchvision.models.vgg11: 132,863,336): LRN has no "
-                       "parameters",
-                **_COMMON)
+@_register
 def vgg11_lrn(num_classes=1000, in_channels=3, **options):
     """VGG-11 with LRN after its first convolution (configuration A-LRN)."""
     return _build("A-LRN", num_classes, in_channels, **options)
 
 
-@register_model("vgg13", expected_params=133_047_848, source=_TV.format("vgg13", "vgg13"),
-                **_COMMON)
+@_register
 def vgg13(num_classes=1000, in_channels=3, **options):
     """VGG-13 (configuration B)."""
     return _build("B", num_classes, in_channels, **options)
 
 
-@register_model("vgg16_c", expected_params=133_638_952,
-                source="closed form (vgg16's 138,357,544 minus the 3x3-to-1x1 savings "
-                       "524,288 + 2 x 2,097,152), re-derived layer by layer in "
-                       "tests/test_models_vgg.py; the paper's Table 2 rounds it to 134M",
-                **_COMMON)
+@_register
 def vgg16_c(num_classes=1000, in_channels=3, **options):
     """VGG-16 configuration C: the third convolution of blocks 3-5 is 1x1."""
     return _build("C", num_classes, in_channels, **options)
 
 
-@register_model("vgg16", expected_params=138_357_544, source=_TV.format("vgg16", "vgg16"),
-                **_COMMON)
+@_register
 def vgg16(num_classes=1000, in_channels=3, **options):
     """VGG-16 (configuration D)."""
     return _build("D", num_classes, in_channels, **options)
 
 
-@register_model("vgg19", expected_params=143_667_240, source=_TV.format("vgg19", "vgg19"),
-                **_COMMON)
+@_register
 def vgg19(num_classes=1000, in_channels=3, **options):
     """VGG-19 (configuration E)."""
     return _build("E", num_classes, in_channels, **options)
 
 
-@register_model("vgg11_bn", expected_params=132_868_840,
-                source=_TV.format("vgg11_bn", "vgg11_bn"), **_COMMON)
+@_register
 def vgg11_bn(num_classes=1000, in_channels=3, **options):
     """VGG-11 with BatchNorm after every convolution."""
     return _build("A", num_classes, in_channels, batch_norm=True, **options)
 
 
-@register_model("vgg13_bn", expected_params=133_053_736,
-                source=_TV.format("vgg13_bn", "vgg13_bn"), **_COMMON)
+@_register
 def vgg13_bn(num_classes=1000, in_channels=3, **options):
     """VGG-13 with BatchNorm after every convolution."""
     return _build("B", num_classes, in_channels, batch_norm=True, **options)
 
 
-@register_model("vgg16_bn", expected_params=138_365_992,
-                source=_TV.format("vgg16_bn", "vgg16_bn"), **_COMMON)
+@_register
 def vgg16_bn(num_classes=1000, in_channels=3, **options):
     """VGG-16 with BatchNorm after every convolution."""
     return _build("D", num_classes, in_channels, batch_norm=True, **options)
 
 
-@register_model("vgg19_bn", expected_params=143_678_248,
-                source=_TV.format("vgg19_bn", "vgg19_bn"), **_COMMON)
+@_register
 def vgg19_bn(num_classes=1000, in_channels=3, **options):
     """VGG-19 with BatchNorm after every convolution."""
     return _build("E", num_classes, in_channels, batch_norm=True, **options)

@@ -35,7 +35,12 @@ exit_flow (block1, sepconv1, sepconv2), gap and flatten; ``output`` is the dense
 """
 from mxnet.gluon import HybridBlock, nn
 
-from ..registry import register_model
+from ..checks import check_int
+from ..layers import SeparableConv2D, conv_bn_act
+from ..registry import PublishedCount, register_model
+from .base import Classifier
+
+__all__ = ["XCEPTION", "PUBLISHED", "SeparableConv2D", "XceptionBlock", "Xception", "xception"]
 
 #: Figure 5 of the paper, flow by flow:
 #: ("conv", channels, stride): a 3x3 convolution without padding, BatchNorm, ReLU;
@@ -58,25 +63,6 @@ XCEPTION = {
 }
 
 
-class SeparableConv2D(HybridBlock):
-    """Depthwise separable convolution: ``depthwise`` (kernel x kernel, one filter per input
-    channel, stride `strides`, "same" padding) then ``pointwise`` (1x1 to `channels`), without
-    bias, activation or BatchNorm between them. Parameters: k*k*in + in*channels."""
-
-    def __init__(self, channels, in_channels, kernel_size=3, strides=1, **kwargs):
-        super().__init__(**kwargs)
-        with self.name_scope():
-            self.depthwise = nn.Conv2D(in_channels, kernel_size, strides=strides,
-                                       padding=kernel_size // 2, groups=in_channels,
-                                       use_bias=False, in_channels=in_channels,
-                                       prefix="depthwise_")
-            self.pointwise = nn.Conv2D(channels, 1, use_bias=False, in_channels=in_channels,
-                                       prefix="pointwise_")
-
-    def hybrid_forward(self, F, x):
-        return self.pointwise(self.depthwise(x))
-
-
 class XceptionBlock(HybridBlock):
     """A residual block of Xception (Figure 5).
 
@@ -88,6 +74,13 @@ class XceptionBlock(HybridBlock):
 
     def __init__(self, in_channels, channels, strides=1, relu_first=True, **kwargs):
         super().__init__(**kwargs)
+        check_int(in_channels, "in_channels")
+        if not isinstance(channels, (tuple, list)) or not channels:
+            raise ValueError(f"channels lists the separable convolutions' channels, e.g. "
+                             f"(728, 728, 728); got {channels!r}")
+        for c in channels:
+            check_int(c, "channels (of each separable convolution)")
+        check_int(strides, "strides")
         out = channels[-1]
         with self.name_scope():
             self.branch = branch = nn.HybridSequential(prefix="branch_")
@@ -102,39 +95,21 @@ class XceptionBlock(HybridBlock):
                     c_in = c
                 if strides != 1:
                     branch.pool = nn.MaxPool2D(3, strides=strides, padding=1, prefix="pool_")
-            if strides != 1 or in_channels != out:
-                self.shortcut = nn.HybridSequential(prefix="shortcut_")
-                with self.shortcut.name_scope():
-                    self.shortcut.conv = nn.Conv2D(out, 1, strides=strides, use_bias=False,
-                                                   in_channels=in_channels, prefix="conv_")
-                    self.shortcut.bn = nn.BatchNorm(in_channels=out, prefix="bn_")
-            else:
-                self.shortcut = None
+            self.shortcut = (conv_bn_act(out, 1, strides, in_channels=in_channels,
+                                         activation=None, prefix="shortcut_")
+                             if strides != 1 or in_channels != out else None)
 
     def hybrid_forward(self, F, x):
         y = self.branch(x)
         return F.np.add(y, x if self.shortcut is None else self.shortcut(x))
 
 
-def _conv_bn_relu(kind, channels, in_channels, strides, prefix):
-    block = nn.HybridSequential(prefix=prefix)
-    with block.name_scope():
-        if kind == "conv":
-            block.conv = nn.Conv2D(channels, 3, strides=strides, padding=0, use_bias=False,
-                                   in_channels=in_channels, prefix="conv_")
-        else:
-            block.sepconv = SeparableConv2D(channels, in_channels, prefix="sepconv_")
-        block.bn = nn.BatchNorm(in_channels=channels, prefix="bn_")
-        block.relu = nn.Activation("relu", prefix="relu_")
-    return block
-
-
-class Xception(HybridBlock):
+class Xception(Classifier):
     """Xception from a table of flows such as `XCEPTION`: the family's builder."""
 
     def __init__(self, num_classes=1000, in_channels=3, middle_flow_repeats=8, spec=XCEPTION,
                  **kwargs):
-        super().__init__(**kwargs)
+        super().__init__(num_classes, in_channels, **kwargs)
         if not (isinstance(middle_flow_repeats, int) and middle_flow_repeats >= 0):
             raise ValueError(f"middle_flow_repeats must be a whole number >= 0; "
                              f"got {middle_flow_repeats!r}")
@@ -156,27 +131,34 @@ class Xception(HybridBlock):
                                 layer = XceptionBlock(channels, sep_channels, strides,
                                                       relu_first, prefix=f"{name}_")
                                 channels = sep_channels[-1]
-                            else:
-                                strides = row[2] if kind == "conv" else 1
-                                layer = _conv_bn_relu(kind, row[1], channels, strides,
-                                                      prefix=f"{name}_")
+                            elif kind == "conv":  # 3x3, no padding
+                                layer = conv_bn_act(row[1], 3, row[2], padding=0,
+                                                    in_channels=channels, prefix=f"{name}_")
                                 channels = row[1]
+                            elif kind == "sepconv":
+                                layer = conv_bn_act(row[1], 3, in_channels=channels,
+                                                    separable=True, prefix=f"{name}_")
+                                channels = row[1]
+                            else:
+                                raise ValueError(f"unknown row kind {kind!r} in {flow_name}")
                             setattr(flow, name, layer)
                     setattr(body, flow_name, flow)
                 body.gap = nn.GlobalAvgPool2D(prefix="gap_")
                 body.flatten = nn.Flatten(prefix="flatten_")
             self.output = nn.Dense(num_classes, in_units=channels, prefix="output_")
 
-    def hybrid_forward(self, F, x):
-        return self.output(self.features(x))
+
+#: Published trainable parameters at 1000 classes and where they come from.
+PUBLISHED = {
+    "xception": PublishedCount(
+        22_855_952, "Chollet 2017, Table 3 (22,855,952 parameters); equal to the trainable "
+        "count of keras.applications.Xception (total 22,910,480 with BatchNorm moving "
+        "statistics)"),
+}
 
 
-@register_model("xception", family="xception", input_size=299, min_size=7,
-                expected_params=22_855_952,
-                source="Chollet 2017, Table 3 (22,855,952 parameters); equal to the trainable "
-                       "count of keras.applications.Xception (total 22,910,480 with BatchNorm "
-                       "moving statistics)",
-                year=2017, paper="chollet2017xception")
+@register_model(input_size=299, min_size=7, published=PUBLISHED, year=2017,
+                paper="chollet2017xception")
 def xception(num_classes=1000, in_channels=3, **options):
     """Xception at 299x299 (Figure 5). Option: middle_flow_repeats (8)."""
     return Xception(num_classes, in_channels, **options)
