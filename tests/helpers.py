@@ -1,6 +1,9 @@
 """Helpers shared by several test files: counting measured independently of d2lcnn.summary,
 and a context that runs code with MXNet's NumPy mode off (gluon-cv's legacy blocks)."""
 import contextlib
+import importlib
+import os
+import sys
 
 import mxnet as mx
 import numpy as onp
@@ -48,7 +51,7 @@ def gluoncv_reference(name, size=224, seed=0, zero_conv_bias=False):
     with NumPy mode off: its parameters in registration order (name, NumPy array, trainable),
     an input and its output. `zero_conv_bias` zeroes convolution biases (gluon-cv's ResNet v1
     has them; ours, followed by BatchNorm, do not)."""
-    gluoncv = pytest.importorskip("gluoncv")
+    gluoncv = import_reference("gluoncv")  # fails in the make environment if missing
     rng = onp.random.default_rng(seed)
     x = rng.uniform(size=(1, 3, size, size)).astype("float32")
     with legacy_mode():
@@ -66,3 +69,52 @@ def gluoncv_reference(name, size=224, seed=0, zero_conv_bias=False):
             params.append((p.name, p.data().asnumpy(), p.grad_req != "null"))
         y = ref(mx.nd.array(x)).asnumpy()
     return params, x, y
+
+
+# ------------------------------------------------------------------ references (gluon-cv, d2l)
+
+_REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def in_make_environment():
+    """True when the tests run in the environment `make setup` builds (the repository's `.venv`,
+    with the stamp `make` leaves once every pinned requirement, gluon-cv and d2l included, is
+    installed), or when ``D2LCNN_REQUIRE_REFERENCES=1`` says so (for another CI environment)."""
+    if os.environ.get("D2LCNN_REQUIRE_REFERENCES") == "1":
+        return True
+    venv = os.path.join(_REPO, ".venv")
+    return (os.path.realpath(sys.prefix) == os.path.realpath(venv)
+            and os.path.exists(os.path.join(venv, ".installed")))
+
+
+def import_reference(module):
+    """Import a reference implementation (``"gluoncv"``, ``"d2l.mxnet"``). Missing in the make
+    environment, the test fails (the reference must be there); elsewhere it is skipped with the
+    reason printed."""
+    try:
+        return importlib.import_module(module)
+    except ImportError as err:
+        reason = (f"the reference {module!r} is not installed ({err}); `make setup` installs it "
+                  f"(pip install -r requirements.txt; pip install --no-deps d2l==1.0.3)")
+        if in_make_environment():
+            pytest.fail(f"{reason}, and this is the make environment", pytrace=False)
+        print(f"skipped: {reason}")
+        pytest.skip(reason)
+
+
+#: timm's published cost of the same networks (GMACs at their paper's input size, rounded to
+#: two decimals): huggingface/pytorch-image-models, results/benchmark-infer-amp-nchw-pt240-
+#: cu124-rtx4090.csv, column infer_gmacs (legacy_xception, inception_v3, inception_v4,
+#: inception_resnet_v2, resnet50, vgg16, mobilenetv1_100, mobilenetv2_100), measured with the
+#: DeepSpeed profiler, which counts convolutions and dense layers as we do and adds 2 per
+#: element of every BatchNorm output (its scale and shift).
+TIMM_GMACS = {"xception": 8.40, "inception_v3": 5.73, "inception_v4": 12.28,
+              "inception_resnet_v2": 13.18, "resnet50": 4.11, "vgg16": 15.47,
+              "mobilenet_v1": 0.58, "mobilenet_v2": 0.31}
+
+
+def timm_gmacs(report):
+    """A d2lcnn summary's cost counted as timm's table counts it (see `TIMM_GMACS`): MACs plus
+    2 per BatchNorm output element, in G, rounded to two decimals."""
+    batchnorm = sum(r.output_bytes // 4 for r in report.rows if r.type == "BatchNorm")
+    return round((report.macs + 2 * batchnorm) / 1e9, 2)

@@ -4,7 +4,7 @@ import numpy as onp
 import pytest
 from mxnet import np
 
-from d2lcnn import get_model, model_info
+from d2lcnn import InputShapeError, get_model, model_info
 from d2lcnn.models.alexnet import ALEXNET, AlexNet, LRN, alexnet, alexnet_grouped
 
 
@@ -115,8 +115,6 @@ def test_lrn_is_the_papers_formula():
     legacy = mx.nd.LRN(mx.nd.array(a), alpha=5e-4, beta=0.75, knorm=2.0, nsize=5).asnumpy()
     onp.testing.assert_allclose(lrn(np.array(a)).asnumpy(), legacy, rtol=1e-4)
     assert trainable(lrn) == 0
-    with pytest.raises(ValueError):
-        LRN(n=4)
 
 
 @pytest.mark.parametrize("options", [dict(), dict(lrn=True, grouped=True)])
@@ -164,7 +162,7 @@ def test_min_size_is_exact(name, padding):
 
 def test_get_model_rejects_small_inputs():
     net = get_model("alexnet", num_classes=10)
-    with pytest.raises(Exception, match="too small"):
+    with pytest.raises(InputShapeError, match="too small for alexnet"):
         net(np.zeros((1, 3, 66, 66)))
 
 
@@ -208,3 +206,22 @@ def test_width_must_leave_channels_the_groups_can_split():
 def test_width_error_names_the_channels():
     with pytest.raises(ValueError, match=r"\[96, 256, 384, 384, 256\].*got 5"):
         alexnet(width=5)
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: LRN(n=4), "LRN needs an odd window size n"),
+    (lambda: LRN(n=0), "LRN needs an odd window size n"),
+    (lambda: LRN(n=2.5), "LRN needs an odd window size n"),
+    (lambda: LRN(k=-1), "LRN's k must be a number >= 0"),
+    (lambda: LRN(beta="0.75"), "LRN's beta must be a number >= 0"),
+    (lambda: alexnet(width=3), "width divides every convolution's channels"),
+    (lambda: alexnet(width=0), "width divides every convolution's channels"),
+    (lambda: alexnet(padding=-2), r"padding \(of conv1\) must be a whole number >= 0"),
+    (lambda: alexnet(dropout=-0.5), r"dropout is a dropout rate, a number in \[0, 1\)"),
+    (lambda: alexnet(num_classes=0), "num_classes must be a whole number >= 1"),
+    (lambda: alexnet(in_channels=-1), "in_channels must be a whole number >= 1"),
+    (lambda: alexnet_grouped(in_channels=3, width=32), "do not split into their groups"),
+])
+def test_nonsense_is_refused(make, message):
+    with pytest.raises(ValueError, match=message):
+        make()

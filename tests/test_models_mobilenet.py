@@ -6,6 +6,7 @@ import math
 import numpy as onp
 import pytest
 from mxnet import autograd, init, np
+from mxnet.gluon import nn
 
 from d2lcnn.models.mobilenet import (MOBILENET_V1, MOBILENET_V2, DepthwiseSeparable,
                                      InvertedResidual, MobileNet, MobileNetV2, make_divisible)
@@ -56,8 +57,11 @@ def test_depthwise_separable():
     blk = DepthwiseSeparable(32, 64)
     assert n_params(blk) == 9 * 32 + 2 * 32 + 32 * 64 + 2 * 64
     assert blk.depthwise.conv.weight.shape == (32, 1, 3, 3)
-    # the paper's Section 3.1: a standard 3x3 convolution costs 9 * 64 / (9 + 64) = 7.9x more
-    assert 9 * 32 * 64 / (9 * 32 + 32 * 64) == pytest.approx(7.89, abs=0.01)
+    # the paper's Section 3.1: against a standard 3x3 convolution, the separable one has
+    # 1/N + 1/D_K^2 of the weights (and of the multiply-adds)
+    full = nn.Conv2D(64, 3, use_bias=False, in_channels=32)
+    separable = n_params(blk.depthwise.conv) + n_params(blk.pointwise.conv)
+    assert separable / n_params(full) == pytest.approx(1 / 64 + 1 / 3 ** 2)
     blk = DepthwiseSeparable(32, 64, strides=2)
     blk.initialize()
     assert blk(np.ones((1, 32, 7, 7))).shape == (1, 64, 4, 4)
@@ -108,13 +112,17 @@ def test_v1_width_multiplier(alpha, paper_macs, paper_params):
 
 @pytest.mark.parametrize("size, paper_macs", [(224, 569), (192, 418), (160, 290), (128, 186)])
 def test_v1_resolution_multiplier(size, paper_macs):
-    """Howard et al., Table 7 (alpha 1.0). 160x160 gives 290.68M: the paper prints 290 (TF-slim's
-    table of the released checkpoints, 291); the others round to the paper's figures."""
+    """Howard et al., Table 7 (alpha 1.0): the resolution multiplier changes the multiply-adds,
+    not the parameters (4.2M in every row). 160x160 gives 290.68M: the paper prints 290
+    (TF-slim's table of the released checkpoints, 291); the others round to the paper's."""
+    from d2lcnn import summary
     macs = v1_table(size=size)[1]
     assert abs(macs / 1e6 - paper_macs) < 1
     if size != 160:
         assert round(macs / 1e6) == paper_macs
-    assert n_params(get_model("mobilenet_v1")) == 4_231_976   # rho does not change the count
+    report = summary(get_model("mobilenet_v1"), (3, size, size))   # really at that size
+    assert report.macs == macs
+    assert report.trainable_params == model_info("mobilenet_v1").expected_params
 
 
 def test_v1_macs_measured():
@@ -192,10 +200,6 @@ def test_smallest_input_and_options():
         assert net(np.zeros((1, 3, 1, 1))).shape == (1, 10)
     assert n_params(get_model("mobilenet_v1", num_classes=10, in_channels=1)) == \
         v1_table(classes=10)[0] - 2 * 9 * 32
-    with pytest.raises(ValueError, match="alpha"):
-        MobileNet(alpha=0)
-    with pytest.raises(ValueError, match="activation"):
-        MobileNet(activation="gelu")
 
 
 def test_hybridize_same_outputs():
@@ -265,3 +269,26 @@ def test_depthwise_separable_cost_formula(cin, c, side, s):
     assert report.macs == sep
     assert report.trainable_params == arithmetic.depthwise_separable_params(cin, c, 3) \
         + 2 * cin + 2 * c
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: DepthwiseSeparable(0, 64), "in_channels must be a whole number >= 1"),
+    (lambda: DepthwiseSeparable(32, 0), "channels must be a whole number >= 1"),
+    (lambda: DepthwiseSeparable(32, 64, strides=0), "strides must be a whole number >= 1"),
+    (lambda: DepthwiseSeparable(32, 64, activation="gelu"), "activation must be one of"),
+    (lambda: InvertedResidual(0, 16), "in_channels must be a whole number >= 1"),
+    (lambda: InvertedResidual(16, 16, expansion=0), r"expansion \(t\) must be a positive"),
+    (lambda: InvertedResidual(16, 16, expansion="6"), r"expansion \(t\)"),
+    (lambda: MobileNet(alpha=0), r"alpha \(the width multiplier\) must be a positive number"),
+    (lambda: MobileNet(alpha=-0.5), "alpha .* must be a positive number"),
+    (lambda: MobileNet(alpha=True), "alpha .* must be a positive number"),
+    (lambda: MobileNet(alpha=0.01), "alpha=0.01 leaves no channels of 32"),
+    (lambda: MobileNet(activation="gelu"), "activation must be one of"),
+    (lambda: MobileNet(num_classes=0), "num_classes must be a whole number >= 1"),
+    (lambda: MobileNetV2(alpha="1.0"), "alpha .* must be a positive number"),
+    (lambda: MobileNetV2(dropout=1.5), r"dropout is a dropout rate, a number in \[0, 1\)"),
+    (lambda: MobileNetV2(in_channels=0), "in_channels must be a whole number >= 1"),
+])
+def test_nonsense_is_refused(make, message):
+    with pytest.raises(ValueError, match=message):
+        make()

@@ -9,7 +9,7 @@ from mxnet.gluon import nn
 from d2lcnn.models.resnet import (Bottleneck, Residual, ResNet, resnet_block, resnet_spec)
 from d2lcnn.registry import get_model, model_info
 import helpers
-from helpers import count_macs, n_params
+from helpers import count_macs, import_reference, n_params
 
 
 def bn(c):  # BatchNorm's trainable parameters: gamma and beta
@@ -176,7 +176,7 @@ def test_d2l_resnet18_shapes():
 def test_d2l_resnet18_against_d2l():
     """d2l's own ResNet-18 (its Residual) has the same shapes; it has 3,008 parameters more:
     every convolution keeps its bias (4,800) and the 1x1 shortcuts have no BatchNorm (-1,792)."""
-    d2l = pytest.importorskip("d2l.mxnet")
+    d2l = import_reference("d2l.mxnet")
     ref = nn.Sequential()
     b1 = nn.Sequential()
     b1.add(nn.Conv2D(64, kernel_size=7, strides=2, padding=3), nn.BatchNorm(),
@@ -334,3 +334,27 @@ def test_top_level_exports():
     params = inspect.signature(d2lcnn.Residual).parameters
     assert list(params)[:3] == ["num_channels", "use_1x1conv", "strides"]
     assert (params["use_1x1conv"].default, params["strides"].default) == (False, 1)
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: Residual(0), "channels must be a whole number >= 1"),
+    (lambda: Residual(64, strides=0), "strides must be a whole number >= 1"),
+    (lambda: Residual(64, strides=2), "needs use_1x1conv=True"),
+    (lambda: Residual(64, in_channels=-1), "in_channels must be a whole number >= 0"),
+    (lambda: Bottleneck(64, groups=0), r"groups \(the cardinality\) must be a whole number"),
+    (lambda: Bottleneck(16, bottleneck_width=2), "leaves no channels in the 3x3 convolution"),
+    (lambda: Bottleneck(64, bottleneck_width=0), "bottleneck_width must be a whole number"),
+    (lambda: Bottleneck(64, strides=2), "needs downsample=True"),
+    (lambda: resnet_block(64, 0), r"num_residuals \(blocks in the stage\) must be a whole"),
+    (lambda: resnet_block(0, 2), "channels must be a whole number >= 1"),
+    (lambda: ResNet(20), r"ResNet depth must be one of \[18, 34, 50, 101, 152\]"),
+    (lambda: ResNet(18, stem="tiny"), r"stem must be one of \('imagenet', 'small'\)"),
+    (lambda: ResNet(18, width=0), r"width \(the base width, 64 in the paper\) must be a whole"),
+    (lambda: ResNet(18, width=32.5), "width .* must be a whole number"),
+    (lambda: ResNet(18, groups=32), "groups and bottleneck_width .* need a bottleneck depth"),
+    (lambda: ResNet(50, groups=0), r"groups \(the cardinality\) must be a whole number"),
+    (lambda: ResNet(18, num_classes=0), "num_classes must be a whole number >= 1"),
+])
+def test_nonsense_is_refused(make, message):
+    with pytest.raises(ValueError, match=message):
+        make()

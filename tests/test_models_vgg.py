@@ -8,6 +8,7 @@ import d2lcnn
 from d2lcnn import arithmetic, model_info
 from d2lcnn.models.alexnet import LRN
 from d2lcnn.models.vgg import CFGS, VGG, vgg11, vgg16, vgg16_c, vgg_block
+from helpers import import_reference
 
 NAMES = {"vgg11": "A", "vgg11_lrn": "A-LRN", "vgg13": "B", "vgg16_c": "C", "vgg16": "D",
          "vgg19": "E", "vgg11_bn": "A", "vgg13_bn": "B", "vgg16_bn": "D", "vgg19_bn": "E"}
@@ -49,7 +50,7 @@ def test_counts_equal_closed_form_and_registry(name):
 @pytest.mark.parametrize("name", ["vgg11", "vgg13", "vgg16", "vgg19",
                                   "vgg11_bn", "vgg13_bn", "vgg16_bn", "vgg19_bn"])
 def test_counts_equal_gluoncv(name):
-    gluoncv = pytest.importorskip("gluoncv")
+    gluoncv = import_reference("gluoncv")
     reference = gluoncv.model_zoo.get_model(name)
     reference.infer_shape(np.zeros((1, 3, 224, 224)))  # shapes only: nothing is allocated
     assert trainable(reference) == counted(model_info(name).builder())
@@ -62,15 +63,19 @@ def test_table_two_rounds_to_the_papers_millions():
 
 
 def test_configuration_c_saves_its_1x1_convolutions():
-    net = vgg16_c()
-    counted(net)
+    """C is D with the third convolution of blocks 3-5 a 1x1: each saves (9 - 1) * C^2 weights,
+    so the two built networks differ by exactly that, and C rounds to Table 2's 134M."""
+    net, d = vgg16_c(), vgg16()
+    c_count, d_count = counted(net), counted(d)
     block3, block5 = net.features.block3, net.features.block5
     assert block3.conv3.weight.shape == (256, 256, 1, 1)
-    assert trainable(block3.conv3) == 256 * 256 + 256
-    assert trainable(block5.conv3) == 512 * 512 + 512
-    saved = (9 - 1) * 256 * 256 + 2 * (9 - 1) * 512 * 512
-    assert saved == 524_288 + 2 * 2_097_152
-    assert trainable(net) == 138_357_544 - saved == 133_638_952
+    assert trainable(block3.conv3) == arithmetic.conv2d_params(256, 256, 1)
+    assert trainable(block5.conv3) == arithmetic.conv2d_params(512, 512, 1)
+    one_by_one = [x[0] for x in CFGS["C"] if isinstance(x, tuple)]
+    saved = sum((9 - 1) * c * c for c in one_by_one)
+    assert d_count - c_count == saved
+    assert d_count == model_info("vgg16").expected_params   # torchvision's vgg16
+    assert round(c_count / 1e6) == 134                        # the paper's Table 2
 
 
 def _shapes(seq, shape):
@@ -130,10 +135,7 @@ def test_gap_head():
     assert "fc6" not in net.features._children and "gap" in net.features._children
     assert counted(net, (1, 3, 32, 32)) == closed_form(CFGS["A"]) - (
         512 * 7 * 7 * 4096 + 4096 + 4096 * 4096 + 4096 + 4096 * 1000 + 1000) + 512 * 10 + 10
-    with pytest.raises(ValueError):
-        vgg11(head="conv")
-    with pytest.raises(ValueError):
-        vgg11(width=0)
+
 
 
 @pytest.mark.parametrize("options", [dict(batch_norm=True), dict(head="gap"),
@@ -189,3 +191,25 @@ def test_same_macs_where_channels_double_as_maps_halve():
     macs = {arithmetic.conv2d_macs(c, c, 3, 224 * 64 // c, 224 * 64 // c)
             for c in (64, 128, 256, 512)}
     assert macs == {1_849_688_064}
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: vgg_block(0, 64), r"num_convs \(convolutions in the block\) must be a whole number"),
+    (lambda: vgg_block(2, 0), "num_channels must be a whole number >= 1"),
+    (lambda: vgg_block(2, 64.5), "num_channels must be a whole number"),
+    (lambda: vgg11(width=0), r"width \(the divisor of the channels\) must be a whole number"),
+    (lambda: vgg11(width=1.5), "width .* must be a whole number"),
+    (lambda: vgg11(head="conv"), "head must be 'dense' or 'gap'"),
+    (lambda: vgg11(dropout=1.0), r"dropout is a dropout rate, a number in \[0, 1\)"),
+    (lambda: vgg11(num_classes=0), "num_classes must be a whole number >= 1"),
+    (lambda: vgg11(in_channels=0), "in_channels must be a whole number >= 1"),
+    (lambda: VGG([64, "M"], fc=(0,)), "fc .* must be a whole number"),
+    (lambda: VGG(["M", 64, "M"]), "every VGG block needs a convolution before its 'M'"),
+    (lambda: VGG([64, "LRN", "M", "LRN", "M"]), "needs a convolution before its 'M'"),
+    (lambda: VGG([64, 64]), "must end with 'M'"),
+    (lambda: VGG([64, "X", "M"]), "a VGG configuration holds channel counts"),
+    (lambda: VGG([(64, 0), "M"]), "a VGG configuration holds channel counts"),
+])
+def test_nonsense_is_refused(make, message):
+    with pytest.raises(ValueError, match=message):
+        make()

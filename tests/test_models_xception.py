@@ -4,9 +4,24 @@ import mxnet as mx
 import pytest
 from mxnet import autograd, init, np
 
+from d2lcnn import summary
 from d2lcnn.models.xception import XCEPTION, SeparableConv2D, Xception, XceptionBlock
 from d2lcnn.registry import get_model, model_info
-from helpers import legacy_mode, n_params
+from helpers import (TIMM_GMACS, count_macs, import_reference, legacy_mode, n_params,
+                     timm_gmacs)
+
+#: Figure 5 of Chollet 2017, transcribed here (not imported) so that the closed forms below
+#: check the package's table too: entry flow, middle flow (8 blocks), exit flow.
+FIGURE_5 = {
+    "entry_flow": [("conv", 32, 2), ("conv", 64, 1), ("block", (128, 128), 2, False),
+                   ("block", (256, 256), 2, True), ("block", (728, 728), 2, True)],
+    "middle_flow": [("block", (728, 728, 728), 1, True)] * 8,
+    "exit_flow": [("block", (728, 1024), 2, True), ("sepconv", 1536), ("sepconv", 2048)],
+}
+
+
+def test_the_table_is_figure_5():
+    assert XCEPTION == FIGURE_5
 
 
 def sep_params(cin, c):
@@ -23,7 +38,7 @@ def block_params(cin, channels, strides):
     return total
 
 
-def xception_params(classes=1000, in_channels=3, spec=XCEPTION):
+def xception_params(classes=1000, in_channels=3, spec=FIGURE_5):
     """The count derived from the flows of Figure 5 (BatchNorm after every convolution)."""
     total, c = 0, in_channels
     for rows in spec.values():
@@ -105,11 +120,16 @@ def test_shapes_at_299():
 
 
 def test_smallest_input():
-    """The two first convolutions are unpadded: 7x7 -> 3x3 -> 1x1, and 6x6 -> 2x2 -> nothing."""
+    """The two first convolutions are unpadded: 7x7 -> 3x3 -> 1x1, and 6x6 -> 2x2 -> nothing:
+    the second convolution says so (imperatively; MXNet refuses it too, hybridized)."""
+    from d2lcnn.errors import InputShapeError
     assert model_info("xception").min_size == 7
     net = Xception(10, middle_flow_repeats=1)
     net.initialize()
     assert net(np.zeros((1, 3, 7, 7))).shape == (1, 10)
+    with pytest.raises(InputShapeError, match="3x3 convolution .* at least 3x3; got 2x2"):
+        net(np.zeros((1, 3, 6, 6)))
+    net.hybridize()
     with pytest.raises(mx.base.MXNetError):
         net(np.zeros((1, 3, 6, 6))).wait_to_read()
 
@@ -130,14 +150,22 @@ def test_gluoncv_xception_is_xception65():
     network: 16 middle-flow blocks instead of 8, strided separable convolutions instead of
     max-poolings (one more separable convolution per entry block), a BatchNorm between each
     depthwise and pointwise convolution, and an extra 1536 separable convolution in the exit
-    flow: 39,916,312 trainable parameters instead of 22,855,952."""
-    gluoncv = pytest.importorskip("gluoncv")
+    flow. Its middle-flow block is ours plus those three BatchNorms; its total is timm's
+    published xception65 (39.92M), ours timm's legacy_xception (22.86M, = Keras')."""
+    gluoncv = import_reference("gluoncv")
     with legacy_mode():  # its blocks call legacy operators
         ref = gluoncv.model_zoo.get_model("xception")
         assert type(ref).__name__ == "Xception65"
-        assert len(ref.midflow._children) == 16
-        assert n_params(ref) == 39_916_312   # every shape is known at construction
-    assert n_params(ref) != n_params(get_model("xception"))
+        middle = list(ref.midflow._children.values())
+        assert len(middle) == 16
+        theirs_block = n_params(middle[0])   # every shape is known at construction
+        theirs = n_params(ref)
+    ours = get_model("xception")
+    ours_block = n_params(ours.features.middle_flow.block1)
+    assert len(ours.features.middle_flow._children) == 8
+    assert theirs_block == ours_block + 3 * 2 * 728   # gamma and beta of 3 BatchNorms
+    assert round(theirs / 1e6, 2) == 39.92                # timm's xception65 param_count
+    assert round(n_params(ours) / 1e6, 2) == 22.86        # timm's legacy_xception
 
 
 def test_separable_conv_exported():
@@ -148,7 +176,7 @@ def test_separable_conv_exported():
     assert list(SeparableConv2D(8, 4)._children) == ["depthwise", "pointwise"]
 
 
-def xception_macs(size=299, classes=1000, spec=XCEPTION):
+def xception_macs(size=299, classes=1000, spec=FIGURE_5):
     """Multiply-adds from Figure 5: unpadded 3x3 convolutions, then "same" padding, every
     stride-2 block halving the side (rounded up) at its max-pooling and 1x1 shortcut."""
     macs, c, side = 0, 3, size
@@ -174,9 +202,30 @@ def xception_macs(size=299, classes=1000, spec=XCEPTION):
     return macs + c * classes
 
 
-def test_macs_closed_form_and_measured():
-    from helpers import count_macs
-    assert xception_macs() == 8_357_403_496
-    assert count_macs(Xception(), 299) == 8_357_403_496
+def test_macs_closed_form_measured_and_published():
+    """Figure 5's multiply-adds in closed form = the convolutions and dense layers counted by
+    forward hooks (tests/helpers.py) = summary(); and counted as timm counts (plus 2 per
+    BatchNorm output element) they are timm's published 8.40 GMACs for the same network."""
+    report = summary(get_model("xception"), (3, 299, 299))
+    assert xception_macs() == count_macs(Xception(), 299) == report.macs
+    assert timm_gmacs(report) == TIMM_GMACS["xception"]
     assert count_macs(Xception(10, middle_flow_repeats=1), 71) == \
-        xception_macs(71, 10, dict(XCEPTION, middle_flow=XCEPTION["middle_flow"][:1]))
+        xception_macs(71, 10, dict(FIGURE_5, middle_flow=FIGURE_5["middle_flow"][:1]))
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: SeparableConv2D(0, 8), "channels must be a whole number >= 1"),
+    (lambda: SeparableConv2D(8, 4, kernel_size=2), "use an odd kernel_size"),
+    (lambda: XceptionBlock(0, (8, 8)), "in_channels must be a whole number >= 1"),
+    (lambda: XceptionBlock(8, ()), "channels lists the separable convolutions' channels"),
+    (lambda: XceptionBlock(8, 16), "channels lists the separable convolutions' channels"),
+    (lambda: XceptionBlock(8, (8, 0)), r"channels \(of each separable convolution\)"),
+    (lambda: XceptionBlock(8, (8, 8), strides=0), "strides must be a whole number >= 1"),
+    (lambda: Xception(middle_flow_repeats=-1), "middle_flow_repeats must be a whole number"),
+    (lambda: Xception(middle_flow_repeats=1.5), "middle_flow_repeats must be a whole number"),
+    (lambda: Xception(num_classes=0), "num_classes must be a whole number >= 1"),
+    (lambda: Xception(spec=dict(FIGURE_5, exit_flow=[("pool", 3)])), "unknown row kind 'pool'"),
+])
+def test_nonsense_is_refused(make, message):
+    with pytest.raises(ValueError, match=message):
+        make()

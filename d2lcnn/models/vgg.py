@@ -146,10 +146,6 @@ class VGG(Classifier):
             self.output = nn.Dense(num_classes, in_units=units, prefix="output_")
 
 
-def _build(config, num_classes=1000, in_channels=3, **options):
-    return VGG(CFGS[config], num_classes=num_classes, in_channels=in_channels, **options)
-
-
 _TV = "torchvision.models.{} (the count of its model summary, 1000 classes, 224x224); " \
       "equal to gluoncv.model_zoo.get_model('{}') in tests/test_models_vgg.py"
 
@@ -157,12 +153,12 @@ _TV = "torchvision.models.{} (the count of its model summary, 1000 classes, 224x
 PUBLISHED = {
     "vgg11": PublishedCount(132_863_336, _TV.format("vgg11", "vgg11")),
     "vgg11_lrn": PublishedCount(132_863_336, "equal to vgg11 (torchvision.models.vgg11: "
-                                        "132,863,336): LRN has no parameters"),
+                                             "132,863,336): LRN has no parameters"),
     "vgg13": PublishedCount(133_047_848, _TV.format("vgg13", "vgg13")),
-    "vgg16_c": PublishedCount(133_638_952, "closed form (vgg16's 138,357,544 minus the 3x3-to-1x1 "
-                                      "savings 524,288 + 2 x 2,097,152), re-derived layer by "
-                                      "layer in tests/test_models_vgg.py; the paper's Table 2 "
-                                      "rounds it to 134M"),
+    "vgg16_c": PublishedCount(
+        133_638_952, "closed form (vgg16's 138,357,544 minus the 3x3-to-1x1 savings 524,288 + "
+        "2 x 2,097,152), re-derived layer by layer in tests/test_models_vgg.py; the paper's "
+        "Table 2 rounds it to 134M"),
     "vgg16": PublishedCount(138_357_544, _TV.format("vgg16", "vgg16")),
     "vgg19": PublishedCount(143_667_240, _TV.format("vgg19", "vgg19")),
     "vgg11_bn": PublishedCount(132_868_840, _TV.format("vgg11_bn", "vgg11_bn")),
