@@ -247,28 +247,28 @@ def test_receptive_field_values_and_types():
 
 # ----------------------------------------------------------------------------- bad inputs
 
-@pytest.mark.parametrize("call", [
-    lambda: conv_output_size(4, 5),                 # kernel larger than the input
-    lambda: conv_output_size(4, 3, d=2),            # dilated extent 5 > 4
-    lambda: conv_output_size(0, 3),
-    lambda: conv_output_size(8, 3, s=0),
-    lambda: conv_output_size(8, 3, p=-1),
-    lambda: conv_output_size(8, (3, 3, 3)),
-    lambda: conv_output_size(8.0, 3),
-    lambda: conv_output_size(True, 1),
-    lambda: pool_output_size(8, 2, 2, 2),           # padding as large as the window
-    lambda: pool_output_size(1, 3),
-    lambda: conv2d_params(3, 8, 3, groups=2),       # groups must divide c_in
-    lambda: conv2d_params(4, 6, 3, groups=4),       # ... and c_out
-    lambda: conv2d_params(0, 8, 3),
-    lambda: conv2d_macs(4, 8, 3, 0, 5),
-    lambda: dense_params(-1, 3),
-    lambda: batchnorm_params(0),
-    lambda: separable_cost_ratio(0, 3),
-    lambda: receptive_field([(3,)]),
-    lambda: receptive_field([3, 3]),
-    lambda: receptive_field([(3, 0)]),
+@pytest.mark.parametrize("call, message", [
+    (lambda: conv_output_size(4, 5), "a kernel of 5 does not fit in an input of 4"),
+    (lambda: conv_output_size(4, 3, d=2), r"dilation 2 \(extent 5\) does not fit in an input"),
+    (lambda: conv_output_size(0, 3), "input size n must be a whole number >= 1; got 0"),
+    (lambda: conv_output_size(8, 3, s=0), "stride s must be a whole number >= 1"),
+    (lambda: conv_output_size(8, 3, p=-1), "padding p must be a whole number >= 0"),
+    (lambda: conv_output_size(8, (3, 3, 3)), r"kernel size k must be a whole number or an \("),
+    (lambda: conv_output_size(8.0, 3), "input size n must be a whole number >= 1; got 8.0"),
+    (lambda: conv_output_size(True, 1), "input size n must be a whole number >= 1; got True"),
+    (lambda: pool_output_size(8, 2, 2, 2), "padding 2 must be smaller than the pooling window"),
+    (lambda: pool_output_size(1, 3), "a pooling window of 3 does not fit in an input of 1"),
+    (lambda: conv2d_params(3, 8, 3, groups=2), "groups=2 must divide both c_in=3 and c_out=8"),
+    (lambda: conv2d_params(4, 6, 3, groups=4), "groups=4 must divide both c_in=4 and c_out=6"),
+    (lambda: conv2d_params(0, 8, 3), "c_in must be a whole number >= 1"),
+    (lambda: conv2d_macs(4, 8, 3, 0, 5), "h_out must be a whole number >= 1"),
+    (lambda: dense_params(-1, 3), "n_in must be a whole number >= 1"),
+    (lambda: batchnorm_params(0), "c must be a whole number >= 1"),
+    (lambda: separable_cost_ratio(0, 3), "n_out must be a whole number >= 1"),
+    (lambda: receptive_field([(3,)]), r"layer 0 must be \(kernel, stride\)"),
+    (lambda: receptive_field([3, 3]), r"layer 0 must be \(kernel, stride\)"),
+    (lambda: receptive_field([(3, 0)]), "stride must be a whole number >= 1"),
 ])
-def test_bad_arguments_are_rejected(call):
-    with pytest.raises(ValueError):
+def test_bad_arguments_are_rejected(call, message):
+    with pytest.raises(ValueError, match=message):
         call()

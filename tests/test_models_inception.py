@@ -9,7 +9,8 @@ from mxnet.gluon import nn
 
 from d2lcnn import get_model, model_info, summary
 from d2lcnn.models.inception import (GOOGLENET, GOOGLENET_MIN_SIZE, GoogLeNetAux, Inception,
-                                     InceptionNet, InceptionResidual, InceptionResNetA, Mixed,
+                                     InceptionA, InceptionAux, InceptionC, InceptionNet,
+                                     InceptionResidual, InceptionResNetA, Mixed,
                                      googlenet, googlenet_d2l, inception_resnet_v2, inception_v3,
                                      inception_v4)
 from helpers import import_reference, legacy_mode, n_params
@@ -237,8 +238,6 @@ def test_googlenet_options():
     bn = googlenet(batch_norm=True)
     assert list(bn.features.conv1._children) == ["conv", "bn", "relu"]
     assert bn.features.conv1.conv.bias is None
-    with pytest.raises(ValueError):
-        googlenet(pool_mode="same")
 
 
 def test_googlenet_d2l():
@@ -507,6 +506,10 @@ def test_inception_resnet_v2_hybridized_equals_imperative():
     (lambda: Inception(0, (96, 128), (16, 32), 32), "c1's channels must be a whole number"),
     (lambda: Inception(64, 96, (16, 32), 32), r"c2 is \(reduce, conv\) channels"),
     (lambda: Inception(64, (96, 128), (16, -1), 32), "c3's channels must be a whole number"),
+    (lambda: InceptionA(192, 0), "channels must be a whole number >= 1; got 0"),
+    (lambda: InceptionC(768, -1), "channels must be a whole number >= 1; got -1"),
+    (lambda: GoogLeNetAux(512, 0), "num_classes must be a whole number >= 1"),
+    (lambda: InceptionAux(768, 0), "num_classes must be a whole number >= 1"),
     (lambda: Mixed(8, []), "an Inception block needs at least one branch"),
     (lambda: Mixed(8, [[]]), "an Inception branch needs at least one step"),
     (lambda: Mixed(8, [[64]]), "a branch step is"),

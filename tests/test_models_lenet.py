@@ -249,6 +249,7 @@ def test_wrong_channels_fail_clearly():
     (lambda: lenet(num_classes=0), "num_classes must be a whole number >= 1"),
     (lambda: lenet5(in_channels=0), "in_channels must be a whole number >= 1"),
     (lambda: LeNet([("x", "weird")]), "unknown layer kind 'weird' in row 'x'"),
+    (lambda: RBFOutput(0, 84), r"units \(classes\) must be a whole number >= 1"),
 ])
 def test_nonsense_is_refused(make, message):
     with pytest.raises(ValueError, match=message):

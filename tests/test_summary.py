@@ -2,6 +2,7 @@
 nesting, concatenation, residual additions, shared and unused parameters, hybridized or not."""
 import mxnet as mx
 import pytest
+from mxnet.base import MXNetError
 from mxnet import np, npx
 from mxnet.gluon import HybridBlock, nn
 
@@ -358,7 +359,7 @@ def small_cnn_initialised():
 @pytest.mark.parametrize("shape,batch", [((3, 0, 16), 1), ("3x16x16", 1), ((3, -1, 5), 1),
                                          ((), 1), ((3, 16, 16), 0), ((3, 16, 16), 1.5)])
 def test_bad_shapes_rejected(shape, batch):
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="input_shape must|batch_size must be a positive"):
         summary(small_cnn(), shape, batch_size=batch)
 
 
@@ -377,10 +378,10 @@ def test_input_error_leaves_no_hooks_and_no_state():
     with pytest.raises(InputShapeError, match="smallest size that works is 8x8"):
         summary(net, (3, 6, 6))
     assert hooks_left(net) == 1 and net._active        # only the input check remains
-    with pytest.raises(Exception):                     # MXNet's own shape error
+    with pytest.raises(MXNetError, match="Shape inconsistent"):   # MXNet's own shape error
         summary(small_cnn(), (5, 16, 16))
     net2 = small_cnn()
-    with pytest.raises(Exception):
+    with pytest.raises(MXNetError, match="Shape inconsistent"):
         summary(net2, (5, 16, 16))
     assert hooks_left(net2) == 0
 

@@ -177,6 +177,8 @@ class RBFOutput(HybridBlock):
 
     def __init__(self, units, in_units, seed=0, **kwargs):
         super().__init__(**kwargs)
+        check_int(units, "units (classes)")
+        check_int(in_units, "in_units")
         with self.name_scope():
             self.prototypes = self.params.get("prototypes", shape=(units, in_units),
                                               init=RBFCodes(seed), grad_req="null")

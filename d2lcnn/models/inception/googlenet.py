@@ -52,6 +52,7 @@ class GoogLeNetAux(HybridBlock):
 
     def __init__(self, in_channels, num_classes, bn=False, bn_scale=True, **kwargs):
         super().__init__(**kwargs)
+        check_int(num_classes, "num_classes")
         with self.name_scope():
             self.pool = nn.AvgPool2D(5, 3, prefix="pool_")
             self.conv = conv(128, 1, in_channels=in_channels, bn=bn, bn_scale=bn_scale,

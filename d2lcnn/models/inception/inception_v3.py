@@ -11,6 +11,7 @@ authors' TF-slim and Keras do not.
 """
 from mxnet.gluon import HybridBlock, nn
 
+from ...checks import check_int
 from ...registry import register_model
 from .branches import Mixed, conv
 from .net import PUBLISHED, InceptionNet
@@ -88,6 +89,7 @@ class InceptionAux(HybridBlock):
 
     def __init__(self, in_channels, num_classes, bn=True, bn_scale=True, **kwargs):
         super().__init__(**kwargs)
+        check_int(num_classes, "num_classes")
         with self.name_scope():
             self.pool = nn.AvgPool2D(5, 3, prefix="pool_")
             self.conv1 = conv(128, 1, in_channels=in_channels, bn=bn, bn_scale=bn_scale,
