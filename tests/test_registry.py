@@ -18,6 +18,7 @@ from d2lcnn.models.base import Classifier
 from d2lcnn.registry import PublishedCount, get_model, list_models, model_info, register_model
 from d2lcnn import registry
 from d2lcnn.summary import summary
+from helpers import TIMM_GMACS, timm_gmacs
 
 NAMES = list_models()
 
@@ -101,6 +102,14 @@ def test_parameters_at_the_papers_configuration(name):
         pytest.skip(f"{name} has no published parameter count (expected_params=None)")
     s, (trainable, _) = paper(name)
     assert trainable == s.trainable_params == info.expected_params, info.source
+
+
+@pytest.mark.parametrize("name", sorted(TIMM_GMACS))
+def test_macs_equal_timms_published_figures(name):
+    """The multiply-adds at the paper's configuration, counted as timm counts them (plus 2 per
+    BatchNorm output element), are timm's published GMACs (tests/helpers.py: TIMM_GMACS)."""
+    s, _ = paper(name)
+    assert timm_gmacs(s) == TIMM_GMACS[name]
 
 
 # ------------------------------------------- (d) the registry's classes and channels (issue 19)
