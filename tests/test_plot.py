@@ -10,7 +10,7 @@ import numpy as onp
 import pytest
 from mxnet import np
 
-from d2lcnn.plot import LivePlot, plot_history, show_images
+from d2lcnn.plotting import LivePlot, plot_history, show_images
 from d2lcnn.train import History
 
 
