@@ -197,8 +197,7 @@ RECIPES = {
                  note="d2l's LeNet and settings (Dive into Deep Learning, Sec. 7.6)"),
         cpu=dict(model_options={"activation": "relu", "pool": "max"}, resize=None,
                  batch_size=256, lr=0.1, num_epochs=10, decay_last=2,
-                 note="ReLU and max-pooling, lr 0.1, divided by 10 for the last 2 epochs: "
-                      "10 epochs reach the 85% target; d2l's layers")),
+                 note="ReLU and max-pooling: 10 epochs reach the 85% target; d2l's layers")),
     "alexnet": _pair(
         "alexnet",
         gpu=dict(model_options={}, resize=224, batch_size=128, lr=0.01, num_epochs=10,
@@ -271,3 +270,25 @@ def recipes_text(chapter, chosen=None):
         text = str(recipe).replace("\n", "\n" + " " * len(mark))
         lines.append(mark + text)
     return "\n".join(lines)
+
+
+#: memory a 16 GB T4 (Colab's GPU) gives a process: 15 GiB (nvidia-smi: 15,360 MiB)
+T4_BYTES = 15 * 2**30
+
+
+def training_memory(recipe, in_channels=1, num_classes=10):
+    """What training with `recipe` holds in memory, in bytes, from `d2lcnn.summary`: the
+    parameters (BatchNorm statistics included), their gradients, the optimizer's state (SGD
+    with momentum keeps one array per parameter) and the activations kept for the backward
+    pass (per image, times the batch). A lower bound: the backward pass also needs the
+    activations' gradients and workspaces, so a GPU should have about twice this."""
+    from .registry import get_model
+    from .summary import summary
+    net = get_model(recipe.model, num_classes=num_classes, in_channels=in_channels,
+                    **recipe.model_options)
+    s = summary(net, (in_channels, recipe.input_size, recipe.input_size))
+    out = {"parameters": 4 * s.total_params, "gradients": 4 * s.trainable_params,
+           "optimizer": 4 * s.trainable_params if recipe.momentum else 0,
+           "activations": s.activation_bytes * recipe.batch_size}
+    out["total"] = sum(out.values())
+    return out
