@@ -143,8 +143,10 @@ def num_gpus():
 def resnet18(num_classes, in_channels=1):
     """d2l's ResNet-18 for small images (its multi-GPU chapters): a 3x3 stride-1 stem without
     max-pooling, then the four stages of two residual blocks, global pooling and `num_classes`
-    outputs. Built by the registry (``get_model("resnet18", stem="small")``); d2lcnn's blocks
-    have no bias before BatchNorm, so it has 4,800 fewer parameters than d2l's."""
+    outputs. Built by the registry (``get_model("resnet18", stem="small")``). d2lcnn's
+    convolutions have no bias before BatchNorm (4,800 parameters fewer than d2l's) and its 1x1
+    shortcut convolutions are followed by BatchNorm, as in the paper (1,792 more): 3,008 fewer
+    in all."""
     from .registry import get_model
     return get_model("resnet18", num_classes=num_classes, in_channels=in_channels, stem="small")
 

@@ -251,22 +251,20 @@ class Animator:
         self._handle = None
 
     def add(self, x, y):
-        """Append the point(s) (x, y[i]) to series i and redraw."""
-        if not hasattr(y, "__len__"):
-            y = [y]
-        n = len(y)
-        if not hasattr(x, "__len__"):
-            x = [x] * n
+        """Append the point (x, y[i]) to series i (x may be one value per series) and redraw."""
+        ys = list(y) if _is_sequence(y) else [y]
+        xs = list(x) if _is_sequence(x) else [x] * len(ys)
         if self.X is None:
-            self.X, self.Y = [[] for _ in range(n)], [[] for _ in range(n)]
-        for i, (a, b) in enumerate(zip(x, y)):
-            if a is not None and b is not None:
-                self.X[i].append(_scalar(a))
-                self.Y[i].append(_scalar(b))
+            self.X, self.Y = [[] for _ in ys], [[] for _ in ys]
+        points = [(i, a, b) for i, (a, b) in enumerate(zip(xs, ys))
+                  if a is not None and b is not None]
+        for i, a, b in points:
+            self.X[i].append(_scalar(a))
+            self.Y[i].append(_scalar(b))
         ax = self.axes[0]
         ax.cla()
-        for xs, ys, fmt in zip(self.X, self.Y, self.fmts):
-            ax.plot(xs, ys, fmt)
+        for series in zip(self.X, self.Y, self.fmts):
+            ax.plot(*series)
         self.config_axes()
         self._show()
 
@@ -284,6 +282,11 @@ class Animator:
             self._handle = display(image, display_id=True)
         else:
             self._handle.update(image)
+
+
+def _is_sequence(value):
+    """A list or a 1-D array, not a number or a 0-d array (which have no length)."""
+    return hasattr(value, "__len__") and getattr(value, "ndim", 1) > 0
 
 
 def _scalar(value):
