@@ -25,6 +25,9 @@ RESULTS_ENV = "D2LCNN_RESULTS"
 
 #: the small Fashion-MNIST subset shipped inside the package (package data)
 PACKAGE_DIR = Path(__file__).resolve().parent
+#: the folder that holds the package: the clone in an editable install, but site-packages in
+#: any other; never write there (`results_dir` says where results go)
+REPO_ROOT = PACKAGE_DIR.parent
 SUBSET_DIR = PACKAGE_DIR / "_data" / "fashion-mnist-subset"
 
 #: how a folder is recognised as the book's root: its table of contents and its chapters' folder
