@@ -43,8 +43,8 @@ _EXPORTS = {
     "plotting": None,
     # d2l's names for its CNN chapters (`import d2lcnn as d2l`); d2l's tensor aliases (reshape,
     # tensor ...) are found by __getattr__ below, outside __all__ (they shadow builtins)
-    "plot": "plotting", "Animator": "plotting", "set_figsize": "plotting",
-    "use_svg_display": "plotting", "set_axes": "plotting",
+    "plot": "d2l_plotting", "Animator": "d2l_plotting", "set_figsize": "d2l_plotting",
+    "use_svg_display": "d2l_plotting", "set_axes": "d2l_plotting",
     "corr2d": "d2l_compat", "evaluate_accuracy": "d2l_compat", "load_array": "d2l_compat",
     "Benchmark": "d2l_compat", "num_gpus": "d2l_compat", "cpu": "d2l_compat",
     "gpu": "d2l_compat", "resnet18": "d2l_compat",

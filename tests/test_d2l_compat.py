@@ -50,7 +50,7 @@ def test_the_chapters_names_exist(name):
 def test_plot_is_d2ls_function_whatever_is_imported():
     import d2lcnn.plotting  # noqa: F401  (the module of the book's figures)
     from d2lcnn.plotting import plot_history
-    assert callable(d2lcnn.plot) and d2lcnn.plot.__module__ == "d2lcnn.plotting"
+    assert callable(d2lcnn.plot) and d2lcnn.plot.__module__ == "d2lcnn.d2l_plotting"
     assert d2lcnn.plot_history is plot_history
 
 

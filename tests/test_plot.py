@@ -131,7 +131,7 @@ def test_d2l_plotting_outside_ipython_creates_no_shell():
     """use_svg_display must not start an IPython shell in a script (d2l's does): code that
     checks get_ipython() would then think it runs in a notebook."""
     from IPython.core.interactiveshell import InteractiveShell
-    from d2lcnn import plotting
+    from d2lcnn import d2l_plotting as plotting
     assert not InteractiveShell.initialized()
     plotting.set_figsize((4, 3))
     animator = plotting.Animator(legend=["a"])
@@ -143,7 +143,7 @@ def test_d2l_plotting_outside_ipython_creates_no_shell():
 
 
 def test_animator_in_a_notebook_updates_one_image(monkeypatch):
-    from d2lcnn import plotting
+    from d2lcnn import d2l_plotting as plotting
     shown = []
 
     class Handle:
