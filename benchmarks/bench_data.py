@@ -31,6 +31,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+SUBSET = REPO / "d2lcnn" / "_data" / "fashion-mnist-subset"  # d2lcnn.config.SUBSET_DIR
 LOADERS = ("d2l", "d2lcnn")
 
 
@@ -168,12 +169,12 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     folder = args.data or (Path(os.environ["D2LCNN_DATA"]) if os.environ.get("D2LCNN_DATA")
-                           else REPO / "data" / "fashion-mnist-subset")
+                           else SUBSET)
     folder = folder.expanduser().resolve()
     if args.worker:
         return worker(args.worker, folder, args.batch_size, args.sizes[0])
 
-    label = ("repo subset" if folder == REPO / "data" / "fashion-mnist-subset" else
+    label = ("packaged subset" if folder == SUBSET else
              "--data" if args.data else "D2LCNN_DATA")
     print(f"data: {label}; batch {args.batch_size}; CPU, {os.cpu_count()} cores "
           f"(shared with whatever else runs: figures vary){_load()}")

@@ -39,7 +39,18 @@ _EXPORTS = {
     "train_ch6": "train", "evaluate_accuracy_gpu": "train", "accuracy": "train",
     "History": "train",
     "Timer": "utils", "Accumulator": "utils", "set_seed": "utils",
-    "plot_history": "plot", "show_images": "plot", "LivePlot": "plot",
+    "plot_history": "plotting", "show_images": "plotting", "LivePlot": "plotting",
+    "plotting": None,
+    # d2l's names for its CNN chapters (`import d2lcnn as d2l`); d2l's tensor aliases (reshape,
+    # tensor ...) are found by __getattr__ below, outside __all__ (they shadow builtins)
+    "plot": "d2l_plotting", "Animator": "d2l_plotting", "set_figsize": "d2l_plotting",
+    "use_svg_display": "d2l_plotting", "set_axes": "d2l_plotting",
+    "corr2d": "d2l_compat", "evaluate_accuracy": "d2l_compat", "load_array": "d2l_compat",
+    "Benchmark": "d2l_compat", "num_gpus": "d2l_compat", "cpu": "d2l_compat",
+    "gpu": "d2l_compat", "resnet18": "d2l_compat",
+    "glue": "nbglue",
+    "chapters": None,
+    "chapter_recipes": "recipes", "recipe_for": "recipes",
     "save_parameters": "checkpoint", "load_parameters": "checkpoint",
     "architecture_table": "compare", "results_rows": "compare", "class_subset": "finetune",
     "freeze": "finetune", "replace_output": "finetune",
@@ -50,7 +61,12 @@ __all__ = sorted(_EXPORTS) + ["__version__"]
 
 def __getattr__(name):
     if name not in _EXPORTS:
-        raise AttributeError(f"module 'd2lcnn' has no attribute {name!r}")
+        if name.startswith("__"):
+            raise AttributeError(f"module 'd2lcnn' has no attribute {name!r}")
+        # d2l's tensor aliases, or an error that says where d2l defines the name
+        value = importlib.import_module(".d2l_compat", __name__).lookup(name)
+        globals()[name] = value
+        return value
     module = _EXPORTS[name]
     value = (importlib.import_module(f".{name}", __name__) if module is None
              else getattr(importlib.import_module(f".{module}", __name__), name))

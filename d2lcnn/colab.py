@@ -175,12 +175,13 @@ def setup_colab(force_cpu=False, verbose=True):
 
 #: The first cell of every chapter (tagged hide-input); tests/test_book.py checks each has it.
 REPOSITORY = "https://github.com/classic-cnn-book/d2lcnn"
+INSTALL_TARGET = f"git+{REPOSITORY}"  # what the first cell pip-installs (tests: a local wheel)
 FIRST_CELL = f'''\
 # Colab set-up: installs d2lcnn and the MXNet build this runtime can use; does nothing elsewhere.
 import sys
 if "google.colab" in sys.modules:
     import subprocess
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps",
-                    "git+{REPOSITORY}"], check=True)
+                    "{INSTALL_TARGET}"], check=True)
     import d2lcnn
     d2lcnn.setup_colab()'''

@@ -133,8 +133,7 @@ def architecture_table(names=None, *, num_classes=None):
 # ----------------------------------------------------------------------- the chapters' results
 
 #: how the chapters write their networks' names (a results file may lack its "title")
-CHAPTER_TITLES = {"lenet": "LeNet", "alexnet": "AlexNet", "vgg": "VGG", "inception": "Inception",
-                  "resnet": "ResNet", "mobilenet": "MobileNet"}
+from .chapters import TITLES as CHAPTER_TITLES  # noqa: E402  (the one list of chapters)
 
 #: the keys a chapter's results file holds (older files may lack title, year, paper_model)
 RESULT_KEYS = ("model", "model_options", "recipe", "device", "params", "macs", "input_size",

@@ -1,9 +1,14 @@
 """Settings read from the environment: the data directory and the reduced mode used by CI.
 
 ``D2LCNN_DATA``: a folder that holds the four Fashion-MNIST IDX files (``root`` argument wins).
-``D2LCNN_REDUCED``: ``1`` runs everything in reduced mode: data from the repository's subset and
+``D2LCNN_REDUCED``: ``1`` runs everything in reduced mode: data from the packaged subset and
 at most ``D2LCNN_REDUCED_BATCHES`` batches (default 4) per epoch in training and evaluation. It
 exists so that CI can re-execute every notebook quickly; its outputs always say so.
+``D2LCNN_RESULTS``: the folder where chapters save their results (default: `results_dir`).
+
+Files of the package (the data subset) are found beside this module, so that they are found
+from any install (wheel, editable, Colab); files a run writes go next to the book it runs in,
+never into the installed package.
 """
 import os
 from pathlib import Path
@@ -16,9 +21,17 @@ DEFAULT_REDUCED_BATCHES = 4
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"", "0", "false", "no", "off"}
 
-#: the repository's own small subset (present in a clone and an editable install)
-REPO_ROOT = Path(__file__).resolve().parent.parent
-SUBSET_DIR = REPO_ROOT / "data" / "fashion-mnist-subset"
+RESULTS_ENV = "D2LCNN_RESULTS"
+
+#: the small Fashion-MNIST subset shipped inside the package (package data)
+PACKAGE_DIR = Path(__file__).resolve().parent
+#: the folder that holds the package: the clone in an editable install, but site-packages in
+#: any other; never write there (`results_dir` says where results go)
+REPO_ROOT = PACKAGE_DIR.parent
+SUBSET_DIR = PACKAGE_DIR / "_data" / "fashion-mnist-subset"
+
+#: how a folder is recognised as the book's root: its table of contents and its chapters' folder
+BOOK_TOC, BOOK_DIR, RESULTS_NAME = "_toc.yml", "book", "results"
 
 
 def _flag(name):
@@ -59,3 +72,36 @@ def data_dir_from_env():
     """The folder named by ``D2LCNN_DATA``, or None."""
     value = os.environ.get(DATA_ENV, "").strip()
     return Path(value).expanduser() if value else None
+
+
+def data_home():
+    """Where d2lcnn keeps what a run writes outside a book: ``$XDG_DATA_HOME/d2lcnn`` or
+    ``~/.local/share/d2lcnn``."""
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local",
+                                                           "share")
+    return Path(base) / "d2lcnn"
+
+
+def find_book(start=None):
+    """The root of the book (the folder that holds ``_toc.yml`` and ``book/``) at or above
+    `start` (default: the current directory, which is the notebook's folder in Jupyter), or
+    None."""
+    here = Path(start if start is not None else os.getcwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / BOOK_TOC).is_file() and (folder / BOOK_DIR).is_dir():
+            return folder
+    return None
+
+
+def results_dir(start=None):
+    """Where chapters save and read their results, and why, as ``(folder, source)``:
+    ``D2LCNN_RESULTS`` if set; else ``book/results`` of the book found from the current
+    directory (`find_book`: a clone of the book, a chapter run from its folder); else
+    ``results`` in `data_home` (a chapter run alone, as in Colab). Never the installed package."""
+    value = os.environ.get(RESULTS_ENV, "").strip()
+    if value:
+        return Path(value).expanduser(), RESULTS_ENV
+    book = find_book(start)
+    if book is not None:
+        return book / BOOK_DIR / RESULTS_NAME, "book"
+    return data_home() / RESULTS_NAME, "user data folder"

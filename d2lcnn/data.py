@@ -8,8 +8,8 @@ and each batch is gathered in numpy, moved to the device as uint8 (4x less to co
 converted and resized there by one batched operator. No resized copy of the set is ever held.
 
 Where the images come from, in order: ``root``; else ``D2LCNN_DATA``; else the user cache,
-downloading into it if needed; else (offline) the repository's class-balanced subset, with a
-notice. Reduced mode (``D2LCNN_REDUCED=1``) always uses the subset and caps the batches.
+downloading into it if needed; else (offline) the class-balanced subset shipped inside the
+package, with a notice. Reduced mode (``D2LCNN_REDUCED=1``) always uses the subset and caps the batches.
 Output lines never show a folder: the book stores them.
 """
 import collections
@@ -32,6 +32,7 @@ TEXT_LABELS = ("t-shirt", "trouser", "pullover", "dress", "coat",
                "sandal", "shirt", "sneaker", "bag", "ankle boot")
 
 FULL_SIZES = (60000, 10000)
+SUBSET_LABEL = "packaged subset"
 _FILE_LIST = ", ".join(ALL_FILES)
 
 
@@ -234,9 +235,10 @@ def _read_named_folder(folder, what, otherwise):
 def _subset():
     if dataset_files_present(config.SUBSET_DIR):
         return read_folder(config.SUBSET_DIR)
-    raise DataError(f"the repository's Fashion-MNIST subset is missing ({config.SUBSET_DIR}): "
-                    f"use a clone of the repository, or set {config.DATA_ENV} to a folder "
-                    f"with the four files ({_FILE_LIST})")
+    raise DataError(f"the Fashion-MNIST subset shipped with d2lcnn is missing "
+                    f"({config.SUBSET_DIR}): reinstall d2lcnn (pip install --force-reinstall "
+                    f"--no-deps d2lcnn), or set {config.DATA_ENV} to a folder with the four "
+                    f"files ({_FILE_LIST})")
 
 
 def dataset_files_present(folder):
@@ -264,14 +266,14 @@ def _from_cache_or_download():
 
 
 def _subset_or_none(folder):
-    """The description "repo subset" if ``folder`` is the repository's subset, else None."""
-    return "repo subset" if Path(folder).resolve() == config.SUBSET_DIR.resolve() else None
+    """The description "packaged subset" if ``folder`` is the packaged subset, else None."""
+    return SUBSET_LABEL if Path(folder).resolve() == config.SUBSET_DIR.resolve() else None
 
 
 def _source(root):
     """(decoded set, description) following the documented order; prints the offline notice."""
     if config.reduced_mode():
-        return _subset(), "repo subset"
+        return _subset(), SUBSET_LABEL
     if root is not None:
         folder = Path(root).expanduser()
         return (_read_named_folder(folder, f"root={str(root)!r}",
@@ -286,9 +288,9 @@ def _source(root):
     data = _from_cache_or_download()
     if data is not None:
         return data, None
-    print(f"Fashion-MNIST: download failed (offline?), so the repo's small subset is used: "
+    print(f"Fashion-MNIST: download failed (offline?), so the small subset shipped with d2lcnn is used: "
           f"results will differ from the full set (set {config.DATA_ENV} to a full copy).")
-    return _subset(), "repo subset"
+    return _subset(), SUBSET_LABEL
 
 
 def load_data_fashion_mnist(batch_size, resize=None, root=None, *, device=None, shuffle=True,
@@ -298,7 +300,7 @@ def load_data_fashion_mnist(batch_size, resize=None, root=None, *, device=None, 
     batch_size: images per batch (the last, smaller batch of an epoch is kept).
     resize: None, an int (square) or (width, height): bilinear, done per batch on the device.
     root: a folder with the four IDX files (gzipped or not); default ``D2LCNN_DATA``, then the
-        user cache (downloaded if needed), then the repository's subset when offline.
+        user cache (downloaded if needed), then the packaged subset when offline.
     device: where batches are made (default CPU); ``train_iter.to(device)`` changes it later.
     shuffle: reshuffle the training set each epoch (the test set is never shuffled).
     seed: fixes the shuffling, for reproducible runs.
@@ -312,7 +314,7 @@ def load_data_fashion_mnist(batch_size, resize=None, root=None, *, device=None, 
         description = "full set" if (len(train_y), len(test_y)) == FULL_SIZES else "partial set"
     print(f"Fashion-MNIST: {len(train_y):,} train / {len(test_y):,} test images ({description})")
     if cap:
-        print(f"reduced run: the repo subset and at most {cap} batches per epoch "
+        print(f"reduced run: the packaged subset and at most {cap} batches per epoch "
               f"({config.REDUCED_ENV}=1); numbers will differ from a full run")
     common = dict(resize=resize, max_batches=cap, device=device)
     # one seed stream per iterator, so that the test order never depends on training's draws

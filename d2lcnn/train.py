@@ -579,7 +579,7 @@ def _callbacks(on_epoch_end, live_plot):
     else:
         callbacks = list(on_epoch_end)
     if live_plot:
-        from .plot import LivePlot
+        from .plotting import LivePlot
         callbacks.append(LivePlot())
     for cb in callbacks:
         if not callable(cb):

@@ -1,12 +1,12 @@
 """Build the repository's Fashion-MNIST subset from a folder that holds the full set.
 
-    python data/make_subset.py FULL_SET_FOLDER [--out data/fashion-mnist-subset]
+    python data/make_subset.py FULL_SET_FOLDER [--out d2lcnn/_data/fashion-mnist-subset]
 
 Class-balanced and deterministic: for each class, 600 training and 100 test images drawn
 with a fixed seed from the full set's own training and test splits, then shuffled so that the
 classes are interleaved as in the official files. Written in the official IDX gz format with a
 zero gzip timestamp, so the same input gives the same bytes. Prints the sha256 and size of each
-file, which data/README.md records, and writes them to SHA256SUMS beside the files.
+file, which d2lcnn/_data/README.md records, and writes them to SHA256SUMS beside the files.
 
 Needs only numpy and d2lcnn.idx (no MXNet).
 """
@@ -44,8 +44,10 @@ def sha256(path):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("full_set", type=Path, help="folder with the four Fashion-MNIST files")
-    parser.add_argument("--out", type=Path, default=HERE / "fashion-mnist-subset",
-                        help="output folder (default: data/fashion-mnist-subset)")
+    parser.add_argument("--out", type=Path,
+                        default=HERE.parent / "d2lcnn" / "_data" / "fashion-mnist-subset",
+                        help="output folder (default: d2lcnn/_data/fashion-mnist-subset, "
+                             "the packaged subset)")
     args = parser.parse_args(argv)
 
     full = idx.read_fashion_mnist(args.full_set)   # checked: a bad source fails here

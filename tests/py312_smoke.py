@@ -1,7 +1,7 @@
 """Run inside a Python 3.12 environment by tests/test_compat.py (not collected by pytest).
 
 Imports d2lcnn beside a numpy that dropped MXNet's aliases, then exercises what the book uses:
-autograd, a hybridized net, the registry, the loader on the repo subset, one short training run.
+autograd, a hybridized net, the registry, the loader on the packaged subset, one short training run.
 Prints "smoke ok" at the end; any failure is a traceback and a non-zero exit.
 """
 import sys

@@ -151,3 +151,91 @@ def test_subprocess():
     (line,) = bad.stderr.strip().splitlines()
     assert line.startswith("d2lcnn: error: ") and "too small for alexnet" in line
     assert f"the smallest size that works is {smallest}x{smallest}" in line
+
+
+# ---- --in-channels, train --------------------------------------------------------------------
+
+def test_summary_and_bench_take_in_channels(capsys):
+    code, out, _ = run(capsys, "summary", "resnet18", "--in-channels", "1", "--classes", "10",
+                       "--no-rows")
+    assert code == 0 and out.startswith("resnet18 (resnet), 10 classes, input 1x224x224")
+    # the stem's 7x7 convolution sees one channel instead of three; the head has 10 outputs
+    expected = 11_689_512 - 64 * 7 * 7 * 2 - 512 * 990 - 990
+    assert f"Trainable params:       {expected:,}" in out and "Published" not in out
+    code, out, _ = run(capsys, "bench", "lenet", "--in-channels", "3", "--batch", "2",
+                       "--repeats", "1", "--warmup", "0", "--no-backward", "--device", "cpu")
+    assert code == 0 and out.startswith("lenet: batch 2 of 3x28x28 on CPU")
+    assert_user_error(*run(capsys, "summary", "lenet", "--in-channels", "3", "--input",
+                           "1x28x28"), "--in-channels 3 but --input 1x28x28 has 1 channel(s)")
+
+
+def test_train_saves_its_history_as_json(capsys, tmp_path, reduced_mode):
+    from d2lcnn.train import History
+    path = tmp_path / "lenet.json"
+    code, out, err = run(capsys, "train", "lenet", "--epochs", "2", "--lr", "0.5",
+                         "--batch-size", "64", "--out", str(path), "--no-progress", "--seed", "1")
+    assert code == 0, err
+    assert out.startswith("lenet: 10 classes, 1x28x28 images, batch 64, lr 0.5, 2 epochs")
+    history = History.load_json(path)
+    assert history.epochs == 2 and history.lr == 0.5 and history.batch_size == 64
+    assert history.train_batches == [3, 3]          # the reduced mode's cap (conftest)
+    assert history.options["model"] == "lenet" and history.options["num_classes"] == 10
+    assert f"history of 2 epoch(s) saved to {path}" in out
+    assert [p.name for p in tmp_path.iterdir()] == ["lenet.json"]   # no temporary file left
+
+
+def test_train_resizes_to_what_the_model_takes(capsys, tmp_path, reduced_mode):
+    smallest = model_info("alexnet").smallest_input()
+    code, out, err = run(capsys, "train", "alexnet", "--epochs", "1", "--batch-size", "8",
+                         "--out", str(tmp_path / "a.json"), "--no-progress")
+    assert code == 0, err
+    assert f"1x{smallest}x{smallest} images" in out
+
+
+@pytest.mark.parametrize("argv,fragment", [
+    (["train", "lenett"], "unknown model 'lenett'"),
+    (["train", "lenet", "--lr", "0"], "--lr must be a positive number"),
+    (["train", "lenet", "--lr", "x"], "invalid float value"),
+    (["train", "lenet", "--epochs", "0"], "--epochs must be a positive integer"),
+    (["train", "lenet", "--batch-size", "-5"], "--batch-size must be a positive integer"),
+    (["train", "lenet", "--classes", "0"], "--classes must be a positive integer"),
+    (["train", "lenet", "--resize", "4"], "--resize 4 is too small for lenet"),
+    (["train", "lenet", "--in-channels", "3"], "Fashion-MNIST's images have 1 channel"),
+    (["train", "lenet", "--out", "/nonexistent-folder/h.json"], "cannot write into"),
+    (["train", "lenet", "--device", "tpu"], "invalid choice"),
+    (["summary", "lenet", "--in-channels", "0"], "--in-channels must be a positive integer"),
+    (["list", "--family", "nope"], "the families are alexnet, inception, lenet"),
+])
+def test_train_bad_values(capsys, argv, fragment):
+    assert_user_error(*run(capsys, *argv), fragment)
+
+
+def test_train_reports_divergence_in_one_line_and_keeps_the_good_epochs(
+        capsys, tmp_path, reduced_mode, monkeypatch):
+    """train_ch6's divergence error (with the epochs done) becomes one line, exit code 2, and
+    the finished epochs are still saved."""
+    from d2lcnn import train
+    from d2lcnn.errors import TrainingDivergedError
+    real = train.train_ch6
+
+    def diverge_in_epoch_two(net, train_iter, test_iter, num_epochs, lr, device=None, **kw):
+        history = real(net, train_iter, test_iter, 1, lr, device, **kw)
+        err = TrainingDivergedError("the training loss became NaN in epoch 2.\nTry lr / 10.")
+        err.history = history
+        raise err
+    monkeypatch.setattr(train, "train_ch6", diverge_in_epoch_two)
+    path = tmp_path / "h.json"
+    code, out, err = run(capsys, "train", "lenet", "--epochs", "3", "--out", str(path),
+                         "--no-progress")
+    assert code == 2 and err == ("d2lcnn: error: the training loss became NaN in epoch 2. "
+                                 "Try lr / 10.\n")
+    assert train.History.load_json(path).epochs == 1
+    assert "history of 1 epoch(s) saved" in out
+
+
+def test_commands_are_listed_from_one_table():
+    from d2lcnn.__main__ import COMMANDS, build_parser
+    assert [f.__name__ for f in COMMANDS][:4] == ["add_list", "add_summary", "add_bench",
+                                                  "add_train"]
+    usage = build_parser().format_usage()
+    assert "{list,summary,bench,train" in usage

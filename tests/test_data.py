@@ -78,7 +78,7 @@ def test_subset_batches_match_d2l_conventions(capsys):
     raw = data.read_folder(SUBSET)["test"][0][:256]
     onp.testing.assert_array_equal(values[:, 0], raw.astype(onp.float32) / 255)
     out = capsys.readouterr().out
-    assert out == "Fashion-MNIST: 6,000 train / 1,000 test images (repo subset)\n"
+    assert out == "Fashion-MNIST: 6,000 train / 1,000 test images (packaged subset)\n"
 
 
 def test_subset_is_class_balanced():
@@ -251,7 +251,7 @@ def test_offline_without_data_falls_back_to_the_subset_with_a_notice(capsys):
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith("Fashion-MNIST: download failed (offline?)")
     assert "results will differ from the full set" in out[0]
-    assert out[1] == "Fashion-MNIST: 6,000 train / 1,000 test images (repo subset)"
+    assert out[1] == "Fashion-MNIST: 6,000 train / 1,000 test images (packaged subset)"
     assert not any(str(REPO) in line or os.path.expanduser("~") in line for line in out)
     assert not any(p.name.startswith(".") for p in download.default_root().iterdir())
 
@@ -286,7 +286,7 @@ def test_reduced_mode_caps_batches_and_says_so(reduced_mode, tmp_path, capsys):
     assert sum(1 for _ in train) == 3 and sum(1 for _ in test) == 3
     assert train.num_examples == 192
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0] == "Fashion-MNIST: 6,000 train / 1,000 test images (repo subset)"
+    assert lines[0] == "Fashion-MNIST: 6,000 train / 1,000 test images (packaged subset)"
     assert [line for line in lines if line.startswith("reduced run: ")] == [lines[1]]
     assert "at most 3 batches per epoch" in lines[1]
     for _ in train:       # iterating prints nothing more
@@ -397,7 +397,7 @@ def test_subset_files_match_their_recorded_sha256():
     assert sorted(recorded) == sorted(idx.ALL_FILES)
     for name, digest in recorded.items():
         assert hashlib.sha256((SUBSET / name).read_bytes()).hexdigest() == digest, name
-    readme = (REPO / "data" / "README.md").read_text()
+    readme = (SUBSET.parent / "README.md").read_text()  # installed with the data
     assert all(digest in readme for digest in recorded.values())
 
 

@@ -10,7 +10,7 @@ import numpy as onp
 import pytest
 from mxnet import np
 
-from d2lcnn.plot import LivePlot, plot_history, show_images
+from d2lcnn.plotting import LivePlot, plot_history, show_images
 from d2lcnn.train import History
 
 
@@ -123,3 +123,46 @@ def test_training_does_not_import_matplotlib_or_tqdm():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          timeout=120, check=True).stdout
     assert out.strip() == "[]"
+
+
+# ---- d2l's plotting functions ------------------------------------------------------------------
+
+def test_d2l_plotting_outside_ipython_creates_no_shell():
+    """use_svg_display must not start an IPython shell in a script (d2l's does): code that
+    checks get_ipython() would then think it runs in a notebook."""
+    from IPython.core.interactiveshell import InteractiveShell
+    from d2lcnn import d2l_plotting as plotting
+    assert not InteractiveShell.initialized()
+    plotting.set_figsize((4, 3))
+    animator = plotting.Animator(legend=["a"])
+    animator.add(1, 2.0)
+    assert not InteractiveShell.initialized()
+    assert animator.fig in [plt.figure(n) for n in plt.get_fignums()]  # plt.show() shows it
+    assert tuple(plt.rcParams["figure.figsize"]) == (4, 3)
+    plotting.set_figsize()
+
+
+def test_animator_in_a_notebook_updates_one_image(monkeypatch):
+    from d2lcnn import d2l_plotting as plotting
+    shown = []
+
+    class Handle:
+        def update(self, image):
+            shown.append(("update", type(image).__name__))
+
+    def display(image, display_id=False):
+        shown.append(("display", type(image).__name__, display_id))
+        return Handle()
+    monkeypatch.setattr(plotting, "_in_ipython", lambda: True)
+    monkeypatch.setattr("IPython.display.display", display)
+    monkeypatch.setattr("matplotlib_inline.backend_inline.set_matplotlib_formats",
+                        lambda *formats: None)
+    monkeypatch.setitem(plotting._FORMAT, "name", "png")
+    animator = plotting.Animator(xlim=[1, 3], legend=["loss", "acc"])
+    plt.close("all")
+    for epoch in (1, 2, 3):
+        animator.add(epoch, (1.0 / epoch, 0.5 + 0.1 * epoch))
+    assert shown == [("display", "SVG", True), ("update", "SVG"), ("update", "SVG")]
+    assert plt.get_fignums() == []          # not a pyplot figure: the cell shows it once
+    assert animator.X == [[1, 2, 3], [1, 2, 3]]
+    assert animator.axes[0].get_xlim() == (1, 3)

@@ -1,10 +1,19 @@
-"""Recipes are chosen by device and printed; results files are atomic and never written by CI."""
+"""Recipes: one table, chosen by device or D2LCNN_RECIPE, every GPU recipe run; results files:
+atomic, next to the book, never written by CI."""
+import ast
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import mxnet as mx
+import numpy as onp
 import pytest
 
-from d2lcnn import recipes
+from d2lcnn import chapters, config, recipes
+
+REPO = Path(__file__).resolve().parent.parent
 
 GPU = recipes.Recipe("gpu", "resnet18", {}, 96, 256, 0.05, 10)
 CPU = recipes.Recipe("cpu", "resnet18", {"stem": "small", "width": 16}, None, 128, 0.1, 5,
@@ -102,3 +111,150 @@ def test_optimizer_params_needs_batches_when_decaying():
     with pytest.raises(ValueError, match="len\\(train_iter\\)"):
         r.optimizer_params(None)
     assert r.as_dict()["decay_last"] == 1 and r.input_size == 28
+
+
+# ---- the chapters' recipes: one table ------------------------------------------------------
+
+def _notebook_recipes(chapter):
+    """GPU and CPU as a chapter's notebook defines them itself (before it reads the table)."""
+    cells = json.loads((REPO / "book" / f"{chapter}.ipynb").read_text())["cells"]
+    source = next("".join(c["source"]) for c in cells if c["cell_type"] == "code"
+                  and "GPU = d2lcnn.Recipe(" in "".join(c["source"]))
+    found = {}
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.Assign) and node.targets[0].id in ("GPU", "CPU"):
+            call = node.value
+            args = [ast.literal_eval(a) for a in call.args]
+            kwargs = {k.arg: ast.literal_eval(k.value) for k in call.keywords}
+            found[node.targets[0].id.lower()] = recipes.Recipe(*args, **kwargs)
+    return found
+
+
+@pytest.mark.parametrize("chapter", chapters.CHAPTERS)
+def test_table_holds_the_recipes_the_chapters_ran(chapter):
+    """The table is what each notebook wrote in its recipe cell (while notebooks still have
+    one), and its CPU recipe is the one the stored full run names in book/results."""
+    table = recipes.chapter_recipes(chapter)
+    cells = (REPO / "book" / f"{chapter}.ipynb").read_text()
+    if "GPU = d2lcnn.Recipe(" in cells:
+        ours = _notebook_recipes(chapter)
+        for which in ("gpu", "cpu"):
+            mine, theirs = table[which].as_dict(), ours[which].as_dict()
+            if chapter == "lenet" and which == "cpu":
+                # the notebook passed its own last_epochs_decay(last=2): the table says so
+                assert theirs["decay_last"] == 0 and mine["decay_last"] == 2
+                mine["decay_last"], mine["note"], theirs["note"] = 0, "", ""
+            assert mine == theirs, (chapter, which)
+    else:
+        assert "recipe_for" in cells or "chapter_recipes" in cells, chapter
+    stored = json.loads((REPO / "book" / "results" / f"{chapter}.json").read_text())
+    assert stored["model"] == table["cpu"].model
+    assert stored["model_options"] == table["cpu"].model_options
+    assert stored["input_size"] == table["cpu"].input_size
+    if chapter != "lenet":  # LeNet's stored text names the notebook's own decay function
+        assert stored["recipe"] == str(table["cpu"])
+    else:
+        assert stored["lr_schedule"] == table["cpu"].schedule
+
+
+def test_recipe_forced_by_the_environment(monkeypatch, capsys):
+    gpu, cpu = recipes.chapter_recipes("resnet").values()
+    monkeypatch.setenv(recipes.RECIPE_ENV, "GPU")
+    assert recipes.choose_recipe(gpu, cpu, mx.cpu()) is gpu
+    assert "D2LCNN_RECIPE=gpu: the GPU recipe, whatever the device" in capsys.readouterr().out
+    monkeypatch.setenv(recipes.RECIPE_ENV, "cpu")
+    assert recipes.recipe_for("resnet", mx.gpu(0)) is cpu
+    for auto in ("auto", " ", ""):
+        monkeypatch.setenv(recipes.RECIPE_ENV, auto)
+        assert recipes.choose_recipe(gpu, cpu, mx.cpu()) is cpu
+        assert recipes.choose_recipe(gpu, cpu, mx.gpu(0)) is gpu
+    monkeypatch.setenv(recipes.RECIPE_ENV, "tpu")
+    with pytest.raises(ValueError, match="D2LCNN_RECIPE='tpu' is not understood: set it to "
+                                         "gpu .* cpu .* or auto"):
+        recipes.choose_recipe(gpu, cpu, mx.cpu())
+
+
+def test_recipes_text_marks_the_one_in_use():
+    gpu, cpu = recipes.chapter_recipes("vgg").values()
+    lines = recipes.recipes_text("vgg", cpu).splitlines()
+    assert lines[0].startswith("   GPU recipe: vgg11(width=4) at 224x224")
+    marked = [line for line in lines if line.startswith("-> ")]
+    assert marked == ["-> " + str(cpu).splitlines()[0]]
+    with pytest.raises(ValueError, match="chapters that train are lenet, alexnet"):
+        recipes.chapter_recipes("comparison")
+
+
+# ---- where results go ------------------------------------------------------------------------
+
+def test_results_go_next_to_the_book_found_from_the_current_folder(tmp_path, monkeypatch,
+                                                                   no_reduced_mode):
+    monkeypatch.delenv(config.RESULTS_ENV, raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data-home"))
+    book = tmp_path / "clone"
+    (book / "book" / "sub").mkdir(parents=True)
+    (book / "_toc.yml").write_text("format: jb-book\n")
+    monkeypatch.chdir(book / "book" / "sub")            # a notebook's folder inside the book
+    path = recipes.save_results("lenet", {"test_acc": 0.5})
+    assert path == book / "book" / "results" / "lenet.json"
+    assert recipes.load_results() == {"lenet": {"test_acc": 0.5}}
+    assert config.results_dir() == (book / "book" / "results", "book")
+    monkeypatch.chdir(tmp_path)                          # a chapter run alone (Colab)
+    assert recipes.load_results() == {}                  # nothing saved there yet
+    path = recipes.save_results("vgg", {"test_acc": 0.7})
+    assert path == tmp_path / "data-home" / "d2lcnn" / "results" / "vgg.json"
+    monkeypatch.setenv(config.RESULTS_ENV, str(tmp_path / "mine"))
+    assert recipes.save_results("vgg", {"a": 1}) == tmp_path / "mine" / "vgg.json"
+    assert recipes.load_results() == {"vgg": {"a": 1}}
+
+
+def test_results_never_go_into_the_package(monkeypatch):
+    monkeypatch.delenv(config.RESULTS_ENV, raising=False)
+    for folder in (config.PACKAGE_DIR, config.SUBSET_DIR):
+        monkeypatch.chdir(folder)
+        found, _ = config.results_dir()
+        assert not found.resolve().is_relative_to(config.PACKAGE_DIR)
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may write anywhere")
+def test_unwritable_results_folder_says_what_to_do(tmp_path, monkeypatch, no_reduced_mode):
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    monkeypatch.setenv(config.RESULTS_ENV, str(locked / "results"))
+    with pytest.raises(OSError, match="cannot write the results of 'lenet' into .*"
+                                      "set D2LCNN_RESULTS to a folder you can write to"):
+        recipes.save_results("lenet", {"a": 1})
+
+
+def test_results_folder_that_is_a_file_says_what_to_do(tmp_path, monkeypatch, no_reduced_mode):
+    (tmp_path / "file").write_text("")
+    monkeypatch.setenv(config.RESULTS_ENV, str(tmp_path / "file"))
+    with pytest.raises(OSError, match="set D2LCNN_RESULTS to a folder you can write to"):
+        recipes.save_results("lenet", {"a": 1})
+
+
+# ---- every GPU recipe runs, and fits a T4 ----------------------------------------------------
+
+@pytest.mark.slow
+def test_every_gpu_recipe_trains_two_batches_and_fits_a_t4():
+    """The branch a Colab reader runs first: each chapter's GPU recipe at its real input size
+    and batch, two batches on the CPU in a fresh process (its peak memory measured), and the
+    training memory `training_memory` derives from summary at most half a T4."""
+    env = dict(os.environ, D2LCNN_REDUCED="1", D2LCNN_REDUCED_BATCHES="2", MPLBACKEND="Agg")
+    print(f"\n{'chapter':10s}{'model':14s}{'side':>5s}{'batch':>6s}{'params':>8s}{'grads':>8s}"
+          f"{'optim':>8s}{'activ.':>8s}{'total':>8s}{'CPU peak':>9s}  (MiB){'s':>6s}")
+    for chapter in chapters.CHAPTERS:
+        recipe = recipes.chapter_recipes(chapter)["gpu"]
+        memory = recipes.training_memory(recipe)
+        proc = subprocess.run([sys.executable, str(REPO / "tests" / "recipe_probe.py"), chapter,
+                               "gpu"], capture_output=True, text=True, env=env, timeout=600)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        run = json.loads(proc.stdout.strip().splitlines()[-1])
+        mib = {k: v / 2**20 for k, v in memory.items()}
+        print(f"{chapter:10s}{recipe.model:14s}{recipe.input_size:>5d}{recipe.batch_size:>6d}"
+              f"{mib['parameters']:>8.0f}{mib['gradients']:>8.0f}{mib['optimizer']:>8.0f}"
+              f"{mib['activations']:>8.0f}{mib['total']:>8.0f}{run['rss_peak'] / 2**20:>9.0f}"
+              f"{run['seconds']:>11.1f}")
+        assert run["train_batches"] == [2] and run["examples"] == [2 * recipe.batch_size]
+        assert all(onp.isfinite(run["train_loss"])), (chapter, run["train_loss"])
+        assert memory["total"] <= recipes.T4_BYTES / 2, (chapter, memory)
+        assert run["rss_peak"] <= 0.75 * recipes.T4_BYTES, (chapter, run)

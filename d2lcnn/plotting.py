@@ -2,6 +2,8 @@
 
 They are kept apart from the training loop so that training never waits for matplotlib, and so
 that a chapter can plot results it saved earlier (``History.load_json``) without training.
+This module is ``d2lcnn.plotting`` (it was ``d2lcnn.plot``, now d2l's ``plot`` function, which
+lives with d2l's other plotting names in `d2l_plotting`).
 """
 import numpy as onp
 
