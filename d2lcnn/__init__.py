@@ -27,7 +27,7 @@ _EXPORTS = {
     "register_model": "registry",
     "Recipe": "recipes", "choose_recipe": "recipes", "save_results": "recipes",
     "load_results": "recipes",
-    "blocks": None, "arithmetic": None,
+    "blocks": None, "arithmetic": None, "diagram": None,
     "DepthwiseSeparable": "models.mobilenet", "SeparableConv2D": "models.xception",
     "vgg_block": "models.vgg",
     "Residual": "models.resnet", "Bottleneck": "models.resnet",

@@ -1,4 +1,4 @@
-"""Command line: ``python -m d2lcnn list | summary MODEL | bench MODEL``.
+"""Command line: ``python -m d2lcnn list | summary MODEL | bench MODEL | draw MODEL``.
 
 User errors (an unknown model, a malformed or unfitting ``--input``, no GPU) end with exit code 2
 and one line on stderr, without a traceback.
@@ -116,7 +116,7 @@ def cmd_bench(args, out):
 def build_parser():
     parser = _Parser(prog=PROG, description="Arithmetic of the classic CNNs: list the "
                      "registered models, tabulate one, or time it.")
-    sub = parser.add_subparsers(dest="command", metavar="{list,summary,bench}",
+    sub = parser.add_subparsers(dest="command", metavar="{list,summary,bench,draw}",
                                 parser_class=_Parser)
     sub.required = True
 
@@ -147,6 +147,9 @@ def build_parser():
     p.add_argument("--backward", action=argparse.BooleanOptionalAction, default=True,
                    help="also time forward+backward (default on)")
     p.set_defaults(run=cmd_bench)
+
+    from .diagram.cli import add_parser as add_draw_parser  # d2lcnn/diagram/cli.py
+    add_draw_parser(sub, UserError, parse_input)
     return parser
 
 
