@@ -10,16 +10,17 @@ from d2lcnn.diagram.layout import Box, Edge, Layout, Text
 from d2lcnn.diagram.page import finish, wrap
 from d2lcnn.diagram.rows import fold_label
 from d2lcnn.diagram.structure import Par, decompose, longest_path, nodes_of
-from d2lcnn.diagram.style import KINDS, text_width, theme
+from d2lcnn.diagram.style import KINDS, SLACK, text_width, theme
 from d2lcnn.diagram.trace import Graph, Node
 
 
 def test_text_width_adds_the_advances_of_the_font():
+    margin = 0.06 * 10                                       # the last glyph's overhang
     assert text_width("") == 0
-    assert text_width("ii", 10) == pytest.approx(2 * 2.78)   # DejaVu's "i": 278/1000 em
+    assert text_width("ii", 10) == pytest.approx(2 * 2.78 * SLACK + margin)  # "i": 0.278 em
     assert text_width("W", 10, "bold") > text_width("W", 10)
-    assert text_width("→", 8) == pytest.approx(8 * 0.838)
-    assert text_width("\u4e00", 10) == pytest.approx(11.03)  # unknown: the widest glyph
+    assert text_width("→", 10) == pytest.approx(8.38 * SLACK + margin)
+    assert text_width("\u4e00", 10) == pytest.approx(11.03 * SLACK + margin)  # the widest
 
 
 def test_problems_find_overflow_overlap_and_crossing():

@@ -26,9 +26,8 @@ def compare(models=DEFAULT, *, unit=4.0, width_per_doubling=4.5, params=True,
             summaries=None, theme="light", legend=True, title=None):
     """Draw `models` (registered names, each at its paper's input size) side by side: `unit`
     points of height per layer and `width_per_doubling` points of width per doubling of the
-    channels, the same for every network. `summaries` ({name: anything with
-    ``trainable_params`` and ``macs``: a `d2lcnn.summary`, or a row of
-    `d2lcnn.architecture_table`}) reuses measurements already made; otherwise each network
+    channels, the same for every network. `summaries` ({name: a `d2lcnn.summary`, or a row
+    of `d2lcnn.architecture_table`}) reuses measurements already made; otherwise each network
     is measured by `d2lcnn.summary`, unless ``params=False`` leaves the totals out.
     Returns a `Drawing`; its layout's ``info["columns"]`` holds each network's data."""
     if isinstance(models, str) or not models:
@@ -99,7 +98,8 @@ def _column(name, params, s):
         if s is None:
             from ..summary import summary
             s = summary(src.net, src.input_shape)
-        col.update(trainable_params=s.trainable_params, macs=s.macs)
+        trainable = getattr(s, "trainable_params", None)
+        col.update(trainable_params=s.params if trainable is None else trainable, macs=s.macs)
     return col
 
 

@@ -20,6 +20,7 @@ _RC = {"svg.fonttype": "none", "svg.hashsalt": "d2lcnn", "font.family": "sans-se
 def render(layout, theme="light"):
     """A matplotlib Figure of `layout` (not registered with pyplot: nothing shows by itself)."""
     import matplotlib
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch, Rectangle
     from matplotlib.path import Path
@@ -27,6 +28,7 @@ def render(layout, theme="light"):
     th = get_theme(theme)
     with matplotlib.rc_context(_RC):
         fig = Figure(figsize=(layout.width / 72.0, layout.height / 72.0), dpi=100)
+        FigureCanvasAgg(fig)  # a canvas of its own: no pyplot, no GUI backend
         fig.patch.set_alpha(0.0)
         ax = fig.add_axes((0, 0, 1, 1))
         ax.set_xlim(0, layout.width)

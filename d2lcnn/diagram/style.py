@@ -98,11 +98,17 @@ WIDTHS = {"normal": dict(zip(_CHARS, _REGULAR)), "bold": dict(zip(_CHARS, _BOLD)
 _WIDEST = 1103  # any character not in the table is taken as wide as the widest one
 
 
+SLACK = 1.015  # rasterisers round glyph positions to pixels: long lines grow by up to 1%
+
+
 def text_width(text, size=SIZE, weight="normal"):
-    """Width in points of `text` set in DejaVu Sans at `size` points (no kerning: at most a
-    little wider than drawn)."""
+    """Width in points of `text` set in DejaVu Sans at `size` points: the sum of the glyphs'
+    advances, with a margin for rounding to pixels and the last glyph's overhang (so at most
+    a little wider than drawn; tests/test_diagram_render.py measures it with Agg)."""
+    if not text:
+        return 0.0
     table = WIDTHS[weight]
-    return sum(table.get(c, _WIDEST) for c in text) * size / 1000.0
+    return sum(table.get(c, _WIDEST) for c in text) * size / 1000.0 * SLACK + 0.06 * size
 
 
 def text_height(size=SIZE):
