@@ -221,5 +221,7 @@ def test_standard_and_separable_convolution_counts():
     assert layout.info["separable"] == (k * k * cin + cin * cout,
                                         (k * k * cin + cin * cout) * side * side)
     assert layout.problems() == []
-    with pytest.raises(RuntimeError, match="not a depthwise convolution followed"):
+    with pytest.raises(DiagramError, match="not a depthwise convolution followed"):
         conv_vs_separable("resnet18", "features.conv2_x.block1")
+    with pytest.raises(DiagramError, match="not a bottleneck with a grouped 3x3"):
+        resnext_paths("resnet50", "features.conv2_x.block2")

@@ -18,7 +18,8 @@ from .layout import Layout, Text
 from .page import bounds, finish
 from .render import Drawing
 from .source import block_graph, resolve
-from .structure import decompose, fuse
+from .errors import DiagramError
+from .structure import Par, decompose, fuse, is_depthwise
 from .trace import Graph, Node, trace
 from .style import SIZE, SMALL, text_height
 
@@ -42,14 +43,15 @@ def conv_note(omit):
             f"shapes: height×width×channels")
 
 
-def block(model, path=None, input_shape=None, *, title=None, shapes=True, separable=False,
+def block(model, path=None, input_shape=None, *, title=None, shapes=True, separable=True,
           theme="light", legend=True, max_label=130.0, **options):
     """Draw a block (or a whole small network) with its branches and merges.
 
     `model` is a registered name, with `path` the child path of the block in the network
     (as `d2lcnn.summary` names its layers: "features.inception3a"), or a Gluon block with its
-    `input_shape` (C, H, W). ``separable=True`` draws a depthwise convolution followed by a
-    1x1 one as one separable convolution. Returns a `Drawing` (figure + layout).
+    `input_shape` (C, H, W). A depthwise convolution followed directly by a 1x1 one (nothing
+    between them: Xception's) is drawn as one separable convolution unless
+    ``separable=False``. Returns a `Drawing` (figure + layout).
     """
     src = resolve(model, input_shape, **options)
     raw, target = block_graph(src, path)
@@ -79,9 +81,9 @@ def resnext_paths(model="resnext50_32x4d", path="features.conv2_x.block2", input
     convs = [g.nodes[i] for i in _main_path(g, items) if g.nodes[i].kind == "conv"]
     grouped = [n for n in convs if n.attrs.get("groups", 1) > 1]
     if len(convs) != 3 or len(grouped) != 1 or convs[1] is not grouped[0]:
-        raise RuntimeError(f"{path!r} of {src.name} is not a bottleneck with a grouped 3x3 "
+        raise DiagramError(f"{path!r} of {src.name} is not a bottleneck with a grouped 3x3 "
                            f"(its main path has {len(convs)} convolutions, "
-                           f"{len(grouped)} grouped)")
+                           f"{len(grouped)} grouped): give a ResNeXt block")
     reduce_, mid, expand = convs
     groups = mid.attrs["groups"]
     width = mid.attrs["channels"] // groups
@@ -94,17 +96,19 @@ def resnext_paths(model="resnext50_32x4d", path="features.conv2_x.block2", input
                              SIZE, "bold"))
     layout.texts.append(Text(x1 + 30 + (rx1 - rx0) / 2, y0 - 12,
                              f"equivalent: {groups} paths", SIZE, "bold"))
+    c_in, c_out = reduce_.attrs["in_channels"], expand.attrs["channels"]
     finish(layout, f"ResNeXt block, two ways ({src.name} {path})",
-           notes=[conv_note(omit), f"the paths' 1×1 convolutions map {reduce_.attrs['in_channels']}"
-                  f" → {width} and {width} → {expand.attrs['channels']} channels; summed, "
-                  f"they equal the grouped block"], legend=legend)
+           notes=[conv_note(omit), f"the paths' 1×1 convolutions map {c_in} → {width} and "
+                  f"{width} → {c_out} channels; summed, they equal the grouped block"],
+           legend=legend)
     return Drawing(layout, theme)
 
 
 def _main_path(g, items):
+    """The nodes of the first (longest) branch at every fork."""
     out = []
     for it in items:
-        if hasattr(it, "branches"):
+        if isinstance(it, Par):
             out += _main_path(g, it.branches[0])
         else:
             out.append(it)
@@ -115,7 +119,7 @@ def _paths_layout(g, items, reduce_, mid, expand, groups, width, shown, omit):
     """The equivalent form: input, `shown` paths + an ellipsis + the last path, their sum,
     the shortcut, the final addition (drawn with the same boxes and edges as any block)."""
     inp = g.nodes[items[0]]
-    out_add = g.nodes[[i for i in items if not hasattr(i, "branches")][-1]]
+    out_add = g.nodes[[i for i in items if not isinstance(i, Par)][-1]]
     nodes, edges, nid = {}, [], 0
 
     def node(kind, attrs=None, shape=(), post=()):
@@ -126,7 +130,7 @@ def _paths_layout(g, items, reduce_, mid, expand, groups, width, shown, omit):
         return nid
 
     src = node("input", shape=inp.shape)
-    tops, bottoms, chains = [], [], []
+    chains = []
     idx = list(range(1, shown + 1)) + ([groups] if groups > shown else [])
     for p in idx:
         a = node("conv", dict(reduce_.attrs, channels=width, groups=1, path_index=p),
@@ -167,13 +171,12 @@ def conv_vs_separable(model="mobilenet_v1", path="features.block2", input_shape=
     raw, target = block_graph(src, path)
     g = fuse(raw)
     items = decompose(g)
-    convs = [g.nodes[i] for i in items if not hasattr(i, "branches")
-             and g.nodes[i].kind == "conv"]
-    dw = [n for n in convs if n.attrs.get("groups", 1) > 1]
-    if len(convs) != 2 or len(dw) != 1 or convs[0] is not dw[0]:
-        raise RuntimeError(f"{path!r} of {src.name} is not a depthwise convolution followed "
-                           f"by a 1x1 one")
-    depthwise, pointwise = convs
+    chain = [g.nodes[i] for i in items if not isinstance(i, Par)]
+    if ([n.kind for n in chain] != ["input", "conv", "conv"] or len(chain) != len(items)
+            or not is_depthwise(chain[1]) or chain[2].attrs["kernel"] != (1, 1)):
+        raise DiagramError(f"{path!r} of {src.name} is not a depthwise convolution followed "
+                           f"by a 1x1 one: give a MobileNet or Xception layer")
+    depthwise, pointwise = chain[1:]
     in_shape = tuple(g.nodes[items[0]].shape[1:])
     standard = nn.Conv2D(pointwise.attrs["channels"], depthwise.attrs["kernel"],
                          strides=depthwise.attrs["stride"], padding=depthwise.attrs["pad"],
@@ -200,14 +203,12 @@ def conv_vs_separable(model="mobilenet_v1", path="features.block2", input_shape=
                                  f"{weights[key]:,} weights", SMALL, role="muted"))
         layout.texts.append(Text(cx, bottom + 1.5 * text_height(SMALL) + 2,
                                  f"{s.macs:,} MACs", SMALL, role="muted"))
-    ratio = s_sep.macs / s_std.macs
+    n, kk = pointwise.attrs["channels"], depthwise.attrs["kernel"][0] * depthwise.attrs[
+        "kernel"][1]
     finish(layout, f"Standard vs depthwise separable convolution ({src.name} {path})",
-           notes=[f"separable / standard: {ratio:.3f} of the multiply-accumulates "
-                  f"(1/{pointwise.attrs['channels']} + 1/"
-                  f"{depthwise.attrs['kernel'][0] * depthwise.attrs['kernel'][1]} = "
-                  f"{1 / pointwise.attrs['channels'] + 1 / (depthwise.attrs['kernel'][0] * depthwise.attrs['kernel'][1]):.3f}"
-                  f"); convolution weights and MACs from d2lcnn.summary (BatchNorm "
-                  f"left out)"],
+           notes=[f"separable / standard: {s_sep.macs / s_std.macs:.3f} of the "
+                  f"multiply-accumulates (1/{n} + 1/{kk} = {1 / n + 1 / kk:.3f}); convolution "
+                  f"weights and MACs from d2lcnn.summary (BatchNorm left out)"],
            legend=legend)
     layout.info.update(standard=(weights["standard"], s_std.macs),
                        separable=(weights["separable"], s_sep.macs))

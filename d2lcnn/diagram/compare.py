@@ -96,8 +96,8 @@ def _column(name, params, s):
                sides=[s for _, _, s, _ in layers if s is not None])
     if params:
         if s is None:
-            from ..summary import summary
-            s = summary(src.net, src.input_shape)
+            from .networks import measure
+            s = measure(src)
         trainable = getattr(s, "trainable_params", None)
         col.update(trainable_params=s.params if trainable is None else trainable, macs=s.macs)
     return col

@@ -4,7 +4,7 @@ for the network drawings. Everything is read from the traced nodes (`trace.Node`
 from collections import Counter
 
 from .structure import Par, is_depthwise, nodes_of
-from .style import SMALL, SIZE, text_width
+from .style import SIZE, text_width
 
 TIMES = "×"
 ARROW = " → "
@@ -51,8 +51,7 @@ def main(n):
         if a.get("partial"):
             text = f"{k} conv, {c}, partial"
         elif is_depthwise(n):
-            text = f"{k} depthwise conv{s}"
-            s = ""
+            text = f"{k} depthwise conv, {c}"
         elif a.get("groups", 1) > 1:
             text = f"{k} conv, {c}, {a['groups']} groups"
         else:

@@ -108,7 +108,6 @@ def lenet5(model="lenet5", input_shape=None, *, theme="light", legend=True, titl
         c["mid"] = top + height / 2
     captions = []
     for a, b in zip(cols, cols[1:]):
-        ba, bb = layout.boxes[a["box"]], layout.boxes[b["box"]]
         x0 = a["x"] + (a["col_w"] + a["w"]) / 2
         x1 = b["x"] + (b["col_w"] - b["w"]) / 2
         y = a["mid"]

@@ -65,8 +65,7 @@ def network_data(src, params=True, summary=None, separable=True):
     omit = labels.common_post(g.nodes.values())
     s = summary
     if params and s is None:
-        from ..summary import summary as run_summary
-        s = run_summary(src.net, src.input_shape)
+        s = measure(src)
     builder = RowBuilder(g, items, omit, params_by_layer(s) if s else None)
     units = body(src.net)
     source = g.nodes[g.source]
@@ -85,9 +84,10 @@ def network_data(src, params=True, summary=None, separable=True):
                            f"d2lcnn.diagram.block(...) instead")
     path = longest_path(g, lambda n: n.kind in WEIGHTS)
     depth = sum(1 for i in path if g.nodes[i].kind in WEIGHTS)
-    depth += sum(1 for i in path if g.nodes[i].kind == "sepconv")  # depthwise + pointwise
-    notes = [f"depth {depth}: convolution and dense layers on the longest path "
-             f"(a separable convolution counts as two)"]
+    separables = sum(1 for i in path if g.nodes[i].kind == "sepconv")
+    depth += separables  # depthwise + pointwise, as MobileNet counts its 28 layers
+    notes = [f"depth {depth}: convolution and dense layers on the longest path"
+             + (" (a separable convolution counts as two)" if separables else "")]
     data = dict(graph=g, rows_for=rows_for, omit=omit, depth=depth, name=src.name,
                 input_shape=src.input_shape, notes=notes)
     if s is not None:
@@ -101,6 +101,17 @@ def network_data(src, params=True, summary=None, separable=True):
             notes.append(f"not drawn: {aside[0].trainable_params:,} parameters the forward "
                          f"pass does not use (auxiliary classifiers)")
     return data
+
+
+def measure(src):
+    """`d2lcnn.summary` of the source's network. A network this module built itself (from a
+    registered name) gets zeros for parameters first: the counts and shapes are the same,
+    and drawing the random numbers of a large network costs seconds."""
+    from mxnet import init
+    from ..summary import summary
+    if src.info is not None:
+        src.net.initialize(init.Zero())
+    return summary(src.net, src.input_shape)
 
 
 # ------------------------------------------------------------------------------- vertical

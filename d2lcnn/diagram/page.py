@@ -35,17 +35,20 @@ def finish(layout, title="", notes=(), legend=True, min_width=0.0):
     """Put the content of `layout` on its page: a title above, then the content, then the
     notes and the legend (of the kinds it shows), `MARGIN` points all round. Returns it."""
     x0, y0, x1, y1 = bounds(layout)
-    top = MARGIN + (text_height(TITLE) + 6 if title else 0)
-    layout.shift(MARGIN - x0, top - y0)
-    width = max(x1 - x0 + 2 * MARGIN, min_width, text_width(title, TITLE, "bold") + 2 * MARGIN)
-    # notes wrap to the drawing's width, or to the book's column if the drawing is narrower
+    width = max(x1 - x0 + 2 * MARGIN, min_width)
+    # the title and the notes wrap to the drawing's width, or to the book's column if the
+    # drawing is narrower
     room = max(width, COLUMN) - 2 * MARGIN
+    heads = wrap(title, room, TITLE, "bold", separators=(" (", " ")) if title else []
     notes = [line for n in notes for line in wrap(n, room, SMALL, separators=("; ", " "))]
-    width = max([width] + [text_width(n, SMALL) + 2 * MARGIN for n in notes])
-    if title:
-        layout.texts.append(Text(MARGIN, MARGIN + text_height(TITLE) / 2, title, TITLE,
+    width = max([width] + [text_width(n, SMALL) + 2 * MARGIN for n in notes]
+                + [text_width(h, TITLE, "bold") + 2 * MARGIN for h in heads])
+    top = MARGIN + (len(heads) * text_height(TITLE) + 6 if heads else 0)
+    layout.shift(MARGIN - x0, top - y0)
+    for i, head in enumerate(heads):
+        layout.texts.append(Text(MARGIN, MARGIN + (i + 0.5) * text_height(TITLE), head, TITLE,
                                  "bold", ha="left"))
-        layout.title = title
+    layout.title = title
     y = top + (y1 - y0) + 8
     kinds = legend_kinds(layout) if legend else ()
     layout.legend = kinds
@@ -77,22 +80,27 @@ def _legend(layout, kinds, y, width):
 
 def wrap(text, width, size=SIZE, weight="normal", separators=(" → ", ", ", " ")):
     """`text` split into lines no wider than `width` points where it can be (at arrows first,
-    then commas, then spaces); a word wider than `width` stays whole."""
+    then commas, then spaces); a word wider than `width` stays whole. A separator that ends
+    in a space stays at the end of its line ("ReLU →"), one that does not starts the next
+    line ("(xception ...)")."""
     if text_width(text, size, weight) <= width:
         return [text]
+    best = [text]
     for sep in separators:
         if sep not in text:
             continue
+        end, start = (sep.rstrip(), "") if sep.endswith(" ") else ("", sep.lstrip())
         words = text.split(sep)
         lines, cur = [], words[0]
         for w in words[1:]:
             trial = cur + sep + w
-            if text_width(trial.rstrip(), size, weight) <= width:
+            if text_width(trial, size, weight) <= width:
                 cur = trial
             else:
-                lines.append(cur + sep.rstrip())
-                cur = w
+                lines.append(cur + end)
+                cur = start + w
         lines.append(cur)
-        if all(text_width(s, size, weight) <= width for s in lines):
+        best = lines
+        if all(text_width(line, size, weight) <= width for line in lines):
             return lines
-    return [text]
+    return best

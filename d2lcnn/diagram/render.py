@@ -55,8 +55,8 @@ def render(layout, theme="light"):
                         solid_capstyle="butt", zorder=1)
         for b in layout.boxes:
             ax.add_patch(_patch(b, th, Circle, FancyBboxPatch, Rectangle))
-            for t in b.texts:
-                _text(ax, t, th, on_box=True)
+            for t in b.texts:  # a frame has no fill: its label sits on the page
+                _text(ax, t, th, on_box=b.shape != "frame" and b.kind in KINDS)
         for t in layout.texts:
             _text(ax, t, th, on_box=False)
     return fig
