@@ -2,7 +2,6 @@
 `d2lcnn.summary` measures it (output shapes, parameters) and as the built layers hold it
 (kernel, channels, stride), nothing is left out, nothing overlaps; and the drawings of each
 family agree with its spec table."""
-import functools
 import re
 
 import pytest
@@ -28,9 +27,9 @@ def small_shape(name):
     return (info.in_channels, side, side)
 
 
-@functools.lru_cache(maxsize=None)
 def measured(name):
-    """The network, its summary and its drawing (the summary handed to it: one forward)."""
+    """The network, its summary and its drawing (the summary handed to it: one forward).
+    Not cached: the registry's networks hold gigabytes of parameters together."""
     info = model_info(name)
     shape = small_shape(name)
     net = get_model(name, num_classes=info.expected_classes)
@@ -236,6 +235,21 @@ def test_horizontal_variant_has_the_same_rows():
     assert h.layout.problems() == [] and h.layout.width > h.layout.height
 
 
+def test_a_chapters_cpu_recipe_network():
+    """The network a chapter trains on the CPU: options, one channel, 10 classes."""
+    d = network("resnet18", (1, 28, 28), in_channels=1, num_classes=10, stem="small",
+                width=16)
+    rows = {r.paths[0]: r for r in d.layout.info["rows"]}
+    assert "features.pool1" not in rows and rows["features.conv1"].text == "3×3 conv, 16"
+    assert labels.shape(rows["features.conv5_x"].shape) == "4×4×128"
+    assert d.layout.info["trainable_params"] == d2lcnn.count_params(
+        get_model("resnet18", num_classes=10, in_channels=1, stem="small", width=16))
+    with pytest.raises(d2lcnn.InputShapeError, match="built for 3-channel images"):
+        network("resnet18", (1, 28, 28), params=False)
+    with pytest.raises(DiagramError, match="give a wider page_width="):
+        network("resnet18", params=False, page_width=200)
+
+
 def test_a_users_sequential_network_and_bad_inputs():
     net = nn.HybridSequential()
     net.add(nn.Conv2D(6, 5, activation="tanh"), nn.AvgPool2D(2, 2), nn.Dense(10))
@@ -250,3 +264,8 @@ def test_a_users_sequential_network_and_bad_inputs():
         network("lenett")
     with pytest.raises(d2lcnn.InputShapeError, match="smallest size that works is 12x12"):
         network("lenet", (1, 8, 8))
+    lenet_summary = summary(get_model("lenet", num_classes=10), (1, 28, 28))
+    with pytest.raises(DiagramError, match="not a summary of lenet5 .* no layer 'features.c1.0'"):
+        network("lenet5", summary=lenet_summary)
+    with pytest.raises(DiagramError, match=r"input \(1, 28, 28\), drawing \(1, 32, 32\)"):
+        network("lenet", (1, 32, 32), summary=lenet_summary)

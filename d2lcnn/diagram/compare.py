@@ -98,6 +98,8 @@ def _column(name, params, s):
         if s is None:
             from .networks import measure
             s = measure(src)
+        if getattr(s, "name", name) != name:
+            raise DiagramError(f"summaries[{name!r}] measures {s.name!r}")
         trainable = getattr(s, "trainable_params", None)
         col.update(trainable_params=s.params if trainable is None else trainable, macs=s.macs)
     return col

@@ -7,6 +7,8 @@ its output shape for the drawing's input size and its trainable parameters from
 depth (convolution and dense layers on the longest path: 16 for VGG-16, 22 for GoogLeNet, 152
 for ResNet-152, as the papers count).
 """
+import re
+
 from . import labels
 from .blocks import conv_note
 from .errors import DiagramError
@@ -27,12 +29,14 @@ WEIGHTS = ("conv", "sepconv", "dense")
 
 
 def network(model, input_shape=None, *, horizontal=False, params=True, summary=None,
-            title=None, theme="light", legend=True, width=None, separable=True, **options):
+            title=None, theme="light", legend=True, page_width=None, separable=True,
+            **options):
     """Draw a whole network: a registered name (built with `options`, at the paper's input
     size unless `input_shape` is given) or a network block with its `input_shape`.
 
-    ``horizontal=True`` lays it out left to right (wrapped at `width` points, default 1000),
-    for wide pages; the default is a column `width` points wide (default: the book's column).
+    ``horizontal=True`` lays it out left to right (wrapped at `page_width` points, default
+    1000), for wide pages; the default is a column `page_width` points wide (default: the
+    book's column).
     ``params=False`` skips `d2lcnn.summary` (no parameter column or totals, no forward pass);
     a summary already computed can be passed as `summary`. A depthwise convolution followed
     directly by a 1x1 one is drawn as one separable convolution unless ``separable=False``.
@@ -42,9 +46,9 @@ def network(model, input_shape=None, *, horizontal=False, params=True, summary=N
     data = network_data(src, params=params, summary=summary, separable=separable)
     if horizontal:
         rows = data["rows_for"](170.0)
-        layout = _horizontal(rows, width or 1000.0)
+        layout = _horizontal(rows, page_width or 1000.0)
     else:
-        rows, layout = _vertical(data["rows_for"], (width or COLUMN) - 20.0)
+        rows, layout = _vertical(data["rows_for"], (page_width or COLUMN) - 20.0)
     notes = [conv_note(data["omit"])] + data["notes"]
     finish(layout, title or _title(src), notes=notes, legend=legend)
     layout.info.update({k: v for k, v in data.items() if k not in ("graph", "rows_for")})
@@ -66,6 +70,8 @@ def network_data(src, params=True, summary=None, separable=True):
     s = summary
     if params and s is None:
         s = measure(src)
+    elif s is not None:
+        _check_summary(s, src, g)
     builder = RowBuilder(g, items, omit, params_by_layer(s) if s else None)
     units = body(src.net)
     source = g.nodes[g.source]
@@ -103,6 +109,20 @@ def network_data(src, params=True, summary=None, separable=True):
     return data
 
 
+def _check_summary(s, src, g):
+    """A summary handed in must be of this network at this input size: else its counts
+    would be drawn beside the wrong layers."""
+    names = {re.sub(r"\[\d+\]$", "", r.name) for r in s.rows}
+    missing = [n.path for n in g.nodes.values() if n.kind in WEIGHTS and not any(
+        m == n.path or m.startswith(n.path + ".") for m in names)]
+    if tuple(s.input_shape[1:]) != tuple(src.input_shape) or missing:
+        what = (f"input {tuple(s.input_shape[1:])}, drawing {tuple(src.input_shape)}"
+                if not missing else f"it has no layer {missing[0]!r}")
+        raise DiagramError(f"summary= is not a summary of {src.name} at this input size "
+                           f"({what}); compute it with d2lcnn.summary(net, input_shape) or "
+                           f"leave it out")
+
+
 def measure(src):
     """`d2lcnn.summary` of the source's network. A network this module built itself (from a
     registered name) gets zeros for parameters first: the counts and shapes are the same,
@@ -134,7 +154,7 @@ def _vertical(rows_for, width):
     avail = cols["count"] - (count_w + 6 if count_w else 0) - cols["text"]
     if avail < 120:
         raise DiagramError(f"a column {width + 20:.0f} pt wide leaves {avail:.0f} pt for the "
-                           f"layers' descriptions; give a wider width=")
+                           f"layers' descriptions; give a wider page_width=")
     rows = rows_for(avail - max([text_width(r.detail, SMALL) + 5 for r, _ in all_rows
                                  if r.kind == "block" and r.detail] or [0]))
     layout = Layout(0, 0)

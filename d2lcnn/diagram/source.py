@@ -21,10 +21,9 @@ def resolve(model, input_shape=None, **options):
     from ..registry import check_input_shape, get_model, model_info
     if isinstance(model, str):
         info = model_info(model)  # an unknown name is an UnknownModelError that lists them
-        shape = _shape(input_shape, info.in_channels, (info.in_channels, info.input_size,
-                                                       info.input_size))
-        check_input_shape(info.name, (1,) + shape, info.in_channels,
-                          info.smallest_input(options))
+        channels = options.get("in_channels", info.in_channels)
+        shape = _shape(input_shape, channels, (channels, info.input_size, info.input_size))
+        check_input_shape(info.name, (1,) + shape, channels, info.smallest_input(options))
         net = get_model(info.name, **{"num_classes": info.expected_classes, **options})
         return Source(net, info.name, shape, info)
     if isinstance(model, Block):
