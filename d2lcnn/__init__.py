@@ -16,6 +16,7 @@ __version__ = "0.1.0"
 # public name -> submodule that defines it
 _EXPORTS = {
     "config": None,
+    "diagram": None,  # d2lcnn/diagram: drawings of the networks and blocks
     "setup_colab": "colab",
     "cpu_threads": "runtime",
     "describe_device": "device", "try_gpu": "device", "try_all_gpus": "device",
@@ -27,7 +28,7 @@ _EXPORTS = {
     "register_model": "registry",
     "Recipe": "recipes", "choose_recipe": "recipes", "save_results": "recipes",
     "load_results": "recipes",
-    "blocks": None, "arithmetic": None, "diagram": None,
+    "blocks": None, "arithmetic": None,
     "DepthwiseSeparable": "models.mobilenet", "SeparableConv2D": "models.xception",
     "vgg_block": "models.vgg",
     "Residual": "models.resnet", "Bottleneck": "models.resnet",
