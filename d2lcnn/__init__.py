@@ -16,6 +16,7 @@ __version__ = "0.1.0"
 # public name -> submodule that defines it
 _EXPORTS = {
     "config": None,
+    "diagram": None,  # d2lcnn/diagram: drawings of the networks and blocks
     "setup_colab": "colab",
     "cpu_threads": "runtime",
     "describe_device": "device", "try_gpu": "device", "try_all_gpus": "device",

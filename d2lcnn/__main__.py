@@ -1,4 +1,5 @@
-"""Command line: ``python -m d2lcnn list | summary MODEL | bench MODEL | train MODEL``.
+"""Command line: ``python -m d2lcnn list | summary MODEL | bench MODEL | train MODEL |
+draw MODEL``.
 
 User errors (an unknown model or family, a malformed or unfitting ``--input``, a bad value, no
 GPU, a diverging training run) end with exit code 2 and one line on stderr, without a traceback.
@@ -259,13 +260,18 @@ def add_train(sub):
     p.set_defaults(run=cmd_train)
 
 
+def add_draw(sub):
+    from .diagram.cli import add_parser  # the diagram package owns its options
+    add_parser(sub, UserError, parse_input)
+
+
 #: the commands, in the order --help lists them: each adds its parser to the subparsers
-COMMANDS = [add_list, add_summary, add_bench, add_train]
+COMMANDS = [add_list, add_summary, add_bench, add_train, add_draw]
 
 
 def build_parser():
     parser = _Parser(prog=PROG, description="The classic CNNs: list the registered models, "
-                     "tabulate one, time it, or train it on Fashion-MNIST.")
+                     "tabulate one, time it, train it on Fashion-MNIST, or draw it.")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
     sub.required = True
     for add in COMMANDS:
