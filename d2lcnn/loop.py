@@ -20,11 +20,13 @@ import time
 import warnings
 from collections import deque
 
+import mxnet as mx
 import numpy as onp
 from mxnet import autograd
 
 from .batches import split
 from .evaluation import correct_count
+from .native_log import quiet_native_log
 from .prepare import unhybridize
 
 #: batches queued ahead of the device before the loop waits for the oldest one
@@ -60,6 +62,7 @@ class EpochLoop:
         self.classes = None
         self._first_loss = None  # (per-device loss sums of the first batch, its examples)
         self._stepped = False
+        self._shapes = set()  # batch shapes trained so far
 
     def _forward_backward(self, Xs, ys):
         with autograd.record():
@@ -86,7 +89,7 @@ class EpochLoop:
             result = self._forward_backward(Xs, ys)  # a genuine error raises here, imperatively
             warnings.warn(f"the network could not be hybridized ({type(err).__name__}: "
                           f"{str(err).splitlines()[0] if str(err) else ''}); it trains "
-                          f"imperatively, which is slower", RuntimeWarning, stacklevel=6)
+                          f"imperatively, which is slower", RuntimeWarning, stacklevel=8)
             return result
 
     def _first_step(self, X, Xs, ys):
@@ -97,7 +100,7 @@ class EpochLoop:
                 "amp=True changed nothing: the network's output is still float32. MXNet "
                 "1.9.1's AMP casts the operators of mx.nd/mx.sym, and layers in NumPy mode "
                 "(npx.set_np()) may call others; training continues in float32",
-                RuntimeWarning, stacklevel=5)
+                RuntimeWarning, stacklevel=7)
         if self.snapshot is not None:  # the initial parameters: shapes are known by now
             self.snapshot.take()
             self.snapshot.commit()
@@ -108,6 +111,22 @@ class EpochLoop:
         return outs, losses
 
     def _step(self, X, y):
+        """One batch: forward, backward, update. The first batch of each shape runs with
+        MXNet's native log filtered (`native_log`): oneDNN writes "training with prop_kind is
+        forward_scoring" once per new average-pooling shape (Inception-v3/v4 on the CPU),
+        straight to file descriptor 2, where a notebook would show it. Only those steps are
+        filtered (two per run: the batch size and the last, smaller batch), and between them
+        the progress bar writes as usual."""
+        shape = tuple(X.shape)
+        if shape in self._shapes:
+            return self._forward_backward_update(X, y)
+        self._shapes.add(shape)
+        with quiet_native_log():
+            result = self._forward_backward_update(X, y)
+            mx.nd.waitall()  # an asynchronous engine logs when it runs the operator
+        return result
+
+    def _forward_backward_update(self, X, y):
         Xs, ys = split(X, y, self.devices)
         if self._stepped:
             outs, losses = self._forward_backward(Xs, ys)

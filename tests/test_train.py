@@ -320,3 +320,38 @@ def test_notebook_outputs_hold_no_progress_bar_and_one_live_figure(monkeypatch, 
     assert len(images) == 1 and "image/png" in images[0]["data"]
     assert [s["name"] for s in streams] == ["stdout"]  # nothing on stderr: no bar
     assert re.search(r"examples/sec on CPU \(", streams[0]["text"])
+
+
+def test_onednn_forward_scoring_line_is_held_back_not_the_bar_or_real_errors():
+    """Average pooling without the padding in its count (Inception-v3/v4) makes oneDNN write
+    "training with prop_kind is forward_scoring" on file descriptor 2 for each new shape; the
+    progress bar (also on stderr) and any other native line must still come through."""
+    import subprocess
+    import sys
+    import textwrap
+    code = textwrap.dedent(f"""
+        import os, sys
+        sys.path.insert(0, {os.path.dirname(os.path.abspath(__file__))!r})
+        import d2lcnn
+        import mxnet as mx
+        from mxnet import gluon, npx
+        from mxnet.gluon import nn
+        npx.set_np()
+        from training_helpers import Batches
+        net = nn.HybridSequential()
+        net.add(nn.Conv2D(4, 3), nn.AvgPool2D(3, 1, 1, count_include_pad=False), nn.Dense(4))
+        ce, calls = gluon.loss.SoftmaxCrossEntropyLoss(), []
+        def loss(y_hat, y):
+            calls.append(1)
+            if len(calls) == 1:
+                os.write(2, b"a real native message\\n")
+            return ce(y_hat, y)
+        d2lcnn.train_ch6(net, Batches(72), Batches(40), 2, 0.1, mx.cpu(), loss=loss,
+                         progress=True)
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert "forward_scoring" not in out.stderr
+    assert "a real native message" in out.stderr and "epoch 2/2" in out.stderr
+    assert "examples/sec on CPU" in out.stdout
