@@ -8,7 +8,7 @@ must stay far below the threshold; a learning rate that blows the network up mus
 it with chance accuracy.
 
     python benchmarks/divergence_windows.py [--batches 100] [--window 50] [--data DIR]
-        [--only recipes|lrs]
+        [--only recipes|lrs|gpu-recipes]
 
 The recipes are those the chapters define (book/*.ipynb, CPU recipe of each), copied here as
 data; reading them from the notebooks would tie this script to their layout.
@@ -30,6 +30,15 @@ CPU_RECIPES = {
     "mobilenet": ("mobilenet_v1", {"alpha": 0.5}, 56, 128, 0.05, 0.9, 4e-5),
     "lenet (d2l, sigmoid)": ("lenet", {"activation": "sigmoid", "pool": "avg"}, None, 256,
                              0.9, 0.0, 0.0),
+}
+#: the chapters' GPU recipes (d2l's settings, larger inputs), for --only gpu-recipes
+GPU_RECIPES = {
+    "lenet": ("lenet", {"activation": "sigmoid", "pool": "avg"}, None, 256, 0.9, 0.0, 0.0),
+    "alexnet": ("alexnet", {}, 224, 128, 0.01, 0.0, 0.0),
+    "vgg": ("vgg11", {"width": 4}, 224, 128, 0.05, 0.0, 0.0),
+    "inception": ("googlenet_d2l", {}, 96, 128, 0.1, 0.0, 0.0),
+    "resnet": ("resnet18", {}, 96, 256, 0.05, 0.0, 0.0),
+    "mobilenet": ("mobilenet_v1", {"alpha": 1.0}, 96, 256, 0.1, 0.9, 4e-5),
 }
 SIGMOID_LRS = (0.9, 3, 10, 30, 100, 1e3, 1e4, 1e8)
 
@@ -90,7 +99,10 @@ def main(argv=None):
                         help="batches per window (train_ch6's check_every)")
     parser.add_argument("--data", default=os.environ.get("D2LCNN_DATA"),
                         help="Fashion-MNIST folder (default: D2LCNN_DATA, else d2lcnn's search)")
-    parser.add_argument("--only", choices=("recipes", "lrs"))
+    parser.add_argument("--only", choices=("recipes", "lrs", "gpu-recipes"),
+                        help="the CPU recipes, the sigmoid LeNet's learning rates, or the GPU "
+                             "recipes (slow on a CPU: inputs up to 224x224); default: the "
+                             "first two")
     args = parser.parse_args(argv)
     if args.batches < 1 or args.window < 1:
         parser.error("--batches and --window must be 1 or more")
@@ -99,6 +111,11 @@ def main(argv=None):
     from mxnet import npx
     npx.set_np()
     print(f"first {args.batches} batches, windows of {args.window}; seed 0")
+    if args.only == "gpu-recipes":
+        for chapter, recipe in GPU_RECIPES.items():
+            report(f"{chapter} GPU recipe (lr {recipe[4]:g})",
+                   first_batches(*recipe, args.batches, args.data), args.window)
+        return
     if args.only != "lrs":
         for chapter, recipe in CPU_RECIPES.items():
             report(f"{chapter} (lr {recipe[4]:g})",
