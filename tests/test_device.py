@@ -120,6 +120,12 @@ STUDENT_MISTAKES = """
         "split_and_load": lambda: gluon.utils.split_and_load(x, [mx.gpu()]),
         "train_ch6(gpu)": lambda: d2lcnn.train_ch6(
             nn.Dense(2), [(x, np.array([0, 1]))], None, 1, 0.1, mx.gpu(), progress=False),
+        "evaluate_accuracy_gpu(gpu)": lambda: d2lcnn.evaluate_accuracy_gpu(
+            d2lcnn.get_model("lenet"), [(np.ones((2, 1, 28, 28)), np.array([0, 1]))], mx.gpu()),
+        "summary(device=gpu)": lambda: d2lcnn.summary(d2lcnn.get_model("lenet"), (1, 28, 28),
+                                                      device=mx.gpu()),
+        "bench(device=gpu)": lambda: d2lcnn.bench(d2lcnn.get_model("lenet"), (1, 28, 28),
+                                                  batch_size=2, repeats=1, device=mx.gpu()),
     }
     kept = []  # as Jupyter does: the last error's traceback keeps its arrays alive
     for name, mistake in mistakes.items():
