@@ -8,13 +8,12 @@ are queued ahead of the device, so memory stays flat.
 Timing, as d2l's ``train_ch6`` times it: from receiving a batch to asking for the next one,
 summed over the epoch (``batch_seconds``), so the time spent waiting for the data iterator is
 left out, and evaluation is outside the epoch. d2l reads the loss after every batch, so each
-of its intervals ends when the device has finished the batch; here nothing is added to wait
-for the device (that would slow training). On the CPU under the serial engine (d2lcnn's
-choice, `runtime.py`) every operator has finished when its call returns, so the two timers
-measure the same thing. Under an asynchronous engine (a GPU) the device's work is still
-counted whenever the loop waits for it (the bounded queue, the checks, the epoch's last read);
-only device work that overlaps the loading of the next batch is not, which is the point of
-overlapping it.
+of its intervals ends when the device has finished the batch. Here, on the CPU, the loop waits
+for the batch's work before asking for the next one, which costs nothing there (see
+`EpochLoop`), so the two timers measure the same thing. On a GPU it does not wait (that would
+leave the GPU idle while the next batch loads): the device's work is still counted whenever
+the loop waits for it (the bounded queue, the checks, the epoch's last read), and only GPU
+work that overlaps the loading of the next batch is not, which is the point of overlapping it.
 """
 import time
 import warnings
@@ -49,6 +48,15 @@ class EpochResult:
 class EpochLoop:
     """The network, loss, optimizer and devices of one run, and its per-epoch loop.
 
+    On the CPU the loop waits for each batch's work to finish before asking for the next
+    batch. Under the serial engine that costs nothing (every operator has finished when its
+    call returns). Under MXNet's threaded engine (one thread: Colab's CPU runtime, or
+    ``D2LCNN_THREADS=1``) it is the wait the loader would make anyway: d2lcnn's loader copies
+    each batch into MXNet, and that copy queues behind the training work on the one CPU worker,
+    so without the wait the training time would be counted as loading (d2l's timer read 5,829
+    examples/s where the work alone ran at 2,690). On a GPU the loop does not wait (at most
+    `MAX_IN_FLIGHT` batches are queued), which keeps the GPU busy while the next batch loads.
+
     `check` is a `divergence.DivergenceCheck` (required: a NaN loss always stops), `snapshot` a `divergence.ParameterSnapshot` (or
     None), `between_batches` a function called before each batch (the Ctrl-C check)."""
 
@@ -63,6 +71,7 @@ class EpochLoop:
         self._first_loss = None  # (per-device loss sums of the first batch, its examples)
         self._stepped = False
         self._shapes = set()  # batch shapes trained so far
+        self.sync_before_loading = all(d.device_type == "cpu" for d in devices)
 
     def _forward_backward(self, Xs, ys):
         with autograd.record():
@@ -167,6 +176,8 @@ class EpochLoop:
         while True:
             if self.between_batches is not None:
                 self.between_batches()
+            if self.sync_before_loading and i:
+                mx.nd.waitall()  # see the class docstring: the batch's work is the batch's time
             asked = time.perf_counter()
             try:
                 X, y = next(it)

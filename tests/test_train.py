@@ -355,3 +355,35 @@ def test_onednn_forward_scoring_line_is_held_back_not_the_bar_or_real_errors():
     assert "forward_scoring" not in out.stderr
     assert "a real native message" in out.stderr and "epoch 2/2" in out.stderr
     assert "examples/sec on CPU" in out.stdout
+
+
+def test_d2ls_timer_under_mxnets_threaded_engine_does_not_count_training_as_loading():
+    """With one thread MXNet keeps its threaded engine, and d2lcnn's loader copies each batch
+    behind the queued training work: without the loop's wait before loading, most of the
+    training time was counted as loading (d2l's timer read 2.5x the real rate). d2lcnn's
+    loader takes about 5% of an epoch, so batch time must be most of the training phase."""
+    import subprocess
+    import sys
+    code = """
+import d2lcnn, mxnet as mx
+from mxnet import npx
+npx.set_np()
+from d2lcnn.config import SUBSET_DIR
+import contextlib, io
+with contextlib.redirect_stdout(io.StringIO()):
+    train_iter, _ = d2lcnn.load_data_fashion_mnist(256, root=SUBSET_DIR, seed=0)
+net = d2lcnn.get_model("lenet", num_classes=10)
+h = d2lcnn.train_ch6(net, train_iter, None, 2, 0.9, mx.cpu(), progress=False, verbose=False)
+print(d2lcnn._runtime.describe().split(" (")[0], min(b / t for b, t in
+      zip(h.batch_seconds, h.train_seconds)))
+"""
+    env = {k: v for k, v in os.environ.items() if k not in (
+        "MXNET_OMP_MAX_THREADS", "OMP_NUM_THREADS", "MXNET_ENGINE_TYPE", "D2LCNN_RUNTIME_SET",
+        "D2LCNN_REDUCED")}
+    env["D2LCNN_THREADS"] = "1"
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                         text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    runtime, share = out.stdout.strip().rsplit(" ", 1)
+    assert runtime == "1 CPU threads, ThreadedEnginePerDevice"
+    assert float(share) > 0.7
