@@ -112,3 +112,17 @@ def test_summary_and_repr_of_an_interrupted_run():
     assert second == "80.0 examples/sec on CPU"
     assert "interrupted" in repr(history)
     assert History.from_dict(history.to_dict()).interrupted is True
+
+
+def test_the_books_results_files_are_not_histories_and_say_where_they_load():
+    """book/results/*.json come from save_results (one dict of final figures per chapter, their
+    examples_per_sec over whole epochs, from History.final before this version): they still
+    load with load_results, and History refuses them with the pointer."""
+    from conftest import REPO
+    from d2lcnn.recipes import load_results
+    results = load_results(os.path.join(REPO, "book", "results"))
+    assert results, "no results files in book/results"
+    for chapter, data in results.items():
+        assert data["examples_per_sec"] > 0 and data["seconds"] > 0, chapter
+        with pytest.raises(ValueError, match="load_results"):
+            History.from_dict(data)
