@@ -4,12 +4,13 @@ can be repeated often enough to say something on a machine shared with other wor
 
 Each configuration runs in its own process (MXNet reads these settings once, at import):
 d2l's sigmoid LeNet, batch 256, hybridized with static memory, SGD, random inputs held in
-memory; after two warm-up chunks it times --chunks chunks of --steps steps and reports the
+memory (or the ResNet chapter's CPU network, --model resnet); after two warm-up chunks it times --chunks chunks of --steps steps and reports the
 median examples/s and the CPU seconds per step. Configurations run interleaved, --repeat
 times, and each ratio to the first configuration is taken within a repeat.
 
-    python benchmarks/bench_runtime.py [--repeat 3] [--chunks 5] [--steps 20]
-        [--configs serial-2,serial-2-spin,threaded-2,threaded-1]
+    python benchmarks/bench_runtime.py [--model lenet|resnet] [--repeat 3] [--chunks 5]
+        [--steps 20]
+        [--configs serial-2,serial-2-passive,threaded-2,threaded-1]
 """
 import argparse
 import json
@@ -19,26 +20,29 @@ import subprocess
 import sys
 import time
 
-#: name: (MXNet threads, engine, extra environment). d2lcnn sets OMP_WAIT_POLICY=passive
-#: with more than one thread unless OMP_WAIT_POLICY or GOMP_SPINCOUNT is set; GOMP_SPINCOUNT=
-#: 300000 is GNU OpenMP's default, so "-spin" is d2lcnn's choice before it waited passively.
+#: name: (MXNet threads, engine, extra environment); d2lcnn leaves OpenMP's waiting to GNU
+#: OpenMP's default (spin a while, then sleep)
 CONFIGS = {
     "serial-2": (2, "NaiveEngine", {}),                  # d2lcnn's choice on two cores
-    "serial-2-spin": (2, "NaiveEngine", {"GOMP_SPINCOUNT": "300000"}),
+    "serial-2-passive": (2, "NaiveEngine", {"OMP_WAIT_POLICY": "passive"}),
     "threaded-2": (2, "ThreadedEnginePerDevice", {}),
     "threaded-1": (1, "ThreadedEnginePerDevice", {}),    # MXNet's default on two cores
 }
 MARK = "@@runtime@@"
 
 
-def worker(chunks, steps):
-    import warnings
-    warnings.simplefilter("ignore")
-    import mxnet as mx
-    from mxnet import autograd, gluon, np, npx
+#: model: (batch size, what it is); "resnet" is the ResNet chapter's CPU recipe network, whose
+#: operators are far larger than LeNet's (waking a sleeping thread weighs less there)
+MODELS = {"lenet": (256, "d2l's sigmoid LeNet"),
+          "resnet": (128, "ResNet-18, small stem, width 16 (the ResNet chapter's CPU recipe)")}
+
+
+def build(model):
     from mxnet.gluon import nn
-    npx.set_np()
-    mx.random.seed(0)
+    if model == "resnet":
+        import d2lcnn
+        return d2lcnn.get_model("resnet18", num_classes=10, in_channels=1, stem="small",
+                                width=16)
     net = nn.HybridSequential()
     net.add(nn.Conv2D(6, kernel_size=5, padding=2, activation="sigmoid"),
             nn.AvgPool2D(pool_size=2, strides=2),
@@ -46,13 +50,25 @@ def worker(chunks, steps):
             nn.AvgPool2D(pool_size=2, strides=2),
             nn.Dense(120, activation="sigmoid"), nn.Dense(84, activation="sigmoid"),
             nn.Dense(10))
+    return net
+
+
+def worker(chunks, steps, model="lenet"):
+    import warnings
+    warnings.simplefilter("ignore")
+    import mxnet as mx
+    from mxnet import autograd, gluon, np, npx
+    npx.set_np()
+    mx.random.seed(0)
+    batch = MODELS[model][0]
+    net = build(model)
     net.initialize(mx.init.Xavier())
     net.hybridize(static_alloc=True, static_shape=True)
     loss = gluon.loss.SoftmaxCrossEntropyLoss()
     loss.hybridize(static_alloc=True, static_shape=True)
     trainer = gluon.Trainer(net.collect_params(), "sgd", {"learning_rate": 0.9})
-    X = np.random.uniform(size=(256, 1, 28, 28))
-    y = np.array([i % 10 for i in range(256)], dtype="int32")
+    X = np.random.uniform(size=(batch, 1, 28, 28))
+    y = np.array([i % 10 for i in range(batch)], dtype="int32")
     rates, cpu = [], []
     for chunk in range(chunks + 2):  # two warm-up chunks
         wall, proc = time.perf_counter(), time.process_time()
@@ -60,15 +76,15 @@ def worker(chunks, steps):
             with autograd.record():
                 l = loss(net(X), y)
             l.backward()
-            trainer.step(256)
+            trainer.step(batch)
         mx.nd.waitall()
         if chunk >= 2:
-            rates.append(256 * steps / (time.perf_counter() - wall))
+            rates.append(batch * steps / (time.perf_counter() - wall))
             cpu.append((time.process_time() - proc) / steps)
     print(MARK + json.dumps({"rates": rates, "cpu_per_step": cpu}), flush=True)
 
 
-def run(name, chunks, steps):
+def run(name, chunks, steps, model="lenet"):
     threads, engine, extra = CONFIGS[name]
     env = dict(os.environ, D2LCNN_THREADS=str(threads))
     for var in ("MXNET_OMP_MAX_THREADS", "OMP_NUM_THREADS", "MXNET_ENGINE_TYPE",
@@ -77,7 +93,7 @@ def run(name, chunks, steps):
     env["MXNET_ENGINE_TYPE"] = engine
     env.update(extra)
     code = (f"import d2lcnn, sys; sys.path.insert(0, {os.path.dirname(__file__)!r}); "
-            f"import bench_runtime; bench_runtime.worker({chunks}, {steps})")
+            f"import bench_runtime; bench_runtime.worker({chunks}, {steps}, {model!r})")
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     for line in out.stdout.splitlines():
         if line.startswith(MARK):
@@ -100,17 +116,19 @@ def main(argv=None):
     parser.add_argument("--configs", default=",".join(CONFIGS),
                         help=f"comma-separated, among {', '.join(CONFIGS)}; ratios are to the "
                              f"first")
+    parser.add_argument("--model", choices=sorted(MODELS), default="lenet")
     args = parser.parse_args(argv)
     names = [n.strip() for n in args.configs.split(",")]
     unknown = [n for n in names if n not in CONFIGS]
     if unknown or min(args.repeat, args.chunks, args.steps) < 1:
         parser.error(f"configs among {list(CONFIGS)}; --repeat, --chunks, --steps >= 1")
-    print(f"LeNet (sigmoid) training steps, batch 256, {os.cpu_count()} CPUs; {_load()} at "
-          f"the start")
+    batch, what = MODELS[args.model]
+    print(f"{what}: training steps, batch {batch}, {os.cpu_count()} CPUs; {_load()} at the "
+          f"start")
     results = {n: [] for n in names}
     for _ in range(args.repeat):
         for name in names:
-            results[name].append(run(name, args.chunks, args.steps))
+            results[name].append(run(name, args.chunks, args.steps, args.model))
     base = names[0]
     print(f"{'config':18} {'examples/s':>11} {'per repeat':>24} {'CPU ms/step':>11} "
           f"{'vs ' + base:>22}")

@@ -16,9 +16,9 @@ Rows (each in its own subprocess, so that peak RSS and MXNet's state are separat
            be shown to cost anything on top of it.
   threaded d2lcnn's loop and loader with d2lcnn's threads but MXNet's threaded engine
            (MXNET_ENGINE_TYPE=ThreadedEnginePerDevice): what the serial engine is worth
-  spin     the d2lcnn row with GOMP_SPINCOUNT=300000 (GNU OpenMP's default): waiting threads
-           spin, as before d2lcnn chose OMP_WAIT_POLICY=passive (on a machine shared with
-           other work, a spinning thread holds a core its partner needs)
+  passive  the d2lcnn row with OMP_WAIT_POLICY=passive: OpenMP threads sleep at once instead of
+           spinning when they wait (on a machine shared with other work, a spinning thread can
+           hold a core its partner needs)
 
 Columns: wall seconds per epoch (the whole train_ch6 call over the epochs: data, training,
 evaluation, d2l's plotting), the best epoch, examples/sec over whole epochs, examples/sec as
@@ -57,7 +57,7 @@ ROWS = {  # name: (loop, loader, runtime: MXNet's defaults or d2lcnn's choice)
     "loader": ("d2lcnn", "d2l", "d2lcnn"),
     "compute": ("compute", "memory", "d2lcnn"),
     "threaded": ("d2lcnn", "d2lcnn", "threaded"),
-    "spin": ("d2lcnn", "d2lcnn", "spin"),
+    "passive": ("d2lcnn", "d2lcnn", "passive"),
 }
 FILES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
          "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
@@ -304,11 +304,10 @@ def run_row(row, args, seed):
     env["D2LCNN_THREADS"] = "mxnet" if runtime == "mxnet" else "auto"
     env.pop("MXNET_ENGINE_TYPE", None)
     env.pop("OMP_WAIT_POLICY", None)
-    env.pop("GOMP_SPINCOUNT", None)
     if runtime == "threaded":  # d2lcnn's threads, MXNet's own (threaded) engine
         env["MXNET_ENGINE_TYPE"] = "ThreadedEnginePerDevice"
-    if runtime == "spin":  # GNU OpenMP's own waiting (d2lcnn then leaves the policy alone)
-        env["GOMP_SPINCOUNT"] = "300000"
+    if runtime == "passive":
+        env["OMP_WAIT_POLICY"] = "passive"
     if args.omp_threads:  # MXNet reads it once, when it is loaded: every row gets the same
         env["MXNET_OMP_MAX_THREADS"] = str(args.omp_threads)
     cmd = [sys.executable, os.path.abspath(__file__), "--worker", row, "--data", args.data,
@@ -371,7 +370,7 @@ COMPARISONS = (  # (faster row, slower row, what the ratio shows)
     ("d2lcnn", "loop", "loops alone (same d2lcnn iterator)"),
     ("loader", "d2l-rt", "loops alone (same d2l iterator, d2lcnn's runtime)"),
     ("d2lcnn", "threaded", "serial vs threaded engine (d2lcnn's loop and loader, 2 threads)"),
-    ("d2lcnn", "spin", "OpenMP threads that sleep vs spin when waiting (d2lcnn's runtime)"),
+    ("passive", "d2lcnn", "OpenMP threads that sleep vs spin when waiting (d2lcnn's runtime)"),
     ("d2lcnn", "compute", "d2lcnn's whole loop vs compute alone (batches in memory)"),
 )
 

@@ -11,14 +11,7 @@ faster. Running one operator at a time on all the cores (MXNet's ``NaiveEngine``
 
 So ``import d2lcnn``, before MXNet is loaded, sets
 
-* ``MXNET_OMP_MAX_THREADS`` to the physical cores this process may use (cgroup quota included),
-  and, with more than one, ``OMP_WAIT_POLICY=passive`` (unless ``OMP_WAIT_POLICY`` or
-  ``GOMP_SPINCOUNT`` is set): GNU OpenMP's threads otherwise spin while they wait for each
-  other, and on cores busy with other work a spinning thread holds the core its partner needs.
-  On two cores at load 8-10 that made d2l's LeNet train at 601 examples/s (170 ms of CPU per
-  step) where one thread ran at 4,518 and two passive threads at 2,914 (34 ms of CPU per step;
-  `benchmarks/bench_runtime.py`), and a whole epoch took 259 s instead of 19 s (medians of 3,
-  `benchmarks/bench_train.py`). What sleeping costs on a quiet machine is not measured yet;
+* ``MXNET_OMP_MAX_THREADS`` to the physical cores this process may use (cgroup quota included);
 * ``MXNET_ENGINE_TYPE=NaiveEngine`` when that is more than one thread, on Linux, and the
   installed MXNet is a CPU build (a CUDA build keeps its threaded engine: GPU work must stay
   asynchronous; `setup_colab`, which installs it after the import, undoes the choice). A
@@ -34,6 +27,13 @@ Nothing is changed where the user chose: ``MXNET_OMP_MAX_THREADS``, ``OMP_NUM_TH
 
 Colab's two vCPUs are one core with two hardware threads: there it is one thread and MXNet's
 own engine, as before.
+
+The choice assumes the cores are free. On cores busy with other work, GNU OpenMP's threads spin
+while they wait for each other, each holding a core its partner needs: at load average 8 on
+two cores an epoch of d2l's LeNet ran at a tenth of d2l's speed. Letting them sleep
+(``OMP_WAIT_POLICY=passive``) avoids that but costs the gain on free cores, and one thread was
+faster still under load (`benchmarks/README.md`); d2lcnn cannot tell at import which case a
+run will meet, so on a busy machine the user sets ``D2LCNN_THREADS=1``.
 
 The serial engine has one hazard, handled here too: an array a CPU build of MXNet places on a
 GPU cannot be freed under it, and the C++ error aborts the process. So, right after MXNet is
@@ -53,8 +53,6 @@ ENV = "D2LCNN_THREADS"
 THREADS_ENV = "MXNET_OMP_MAX_THREADS"
 OMP_ENV = "OMP_NUM_THREADS"
 ENGINE_ENV = "MXNET_ENGINE_TYPE"
-WAIT_ENV = "OMP_WAIT_POLICY"
-SPIN_ENV = "GOMP_SPINCOUNT"
 #: the variables d2lcnn set, as name=value;... : child processes inherit the environment, and
 #: must not take a parent's choice for their user's
 MARK_ENV = "D2LCNN_RUNTIME_SET"
@@ -174,7 +172,7 @@ def _forget_inherited(environ):
     """Drop the variables that d2lcnn, in a parent process, set (unchanged since)."""
     for item in environ.pop(MARK_ENV, "").split(";"):
         name, _, value = item.partition("=")
-        if name in (THREADS_ENV, ENGINE_ENV, WAIT_ENV) and environ.get(name) == value:
+        if name in (THREADS_ENV, ENGINE_ENV) and environ.get(name) == value:
             del environ[name]
 
 
@@ -203,9 +201,6 @@ def configure(environ=None, modules=None, cores=None, cuda=None):
     threads = (physical_cores() if cores is None else cores) if choice == "auto" else choice
     environ[THREADS_ENV] = str(threads)
     set_by_us = [THREADS_ENV]
-    if threads > 1 and not any(environ.get(n, "").strip() for n in (WAIT_ENV, SPIN_ENV)):
-        environ[WAIT_ENV] = "passive"  # waiting threads sleep: see the module's docstring
-        set_by_us.append(WAIT_ENV)
     engine = user_engine
     if (engine is None and threads > 1 and platform.system() == "Linux"
             and not (mxnet_has_cuda() if cuda is None else cuda)):
@@ -309,10 +304,8 @@ def keep_asynchronous_engine():
     if not DECISION.get("engine_by_d2lcnn") or "mxnet" in sys.modules:
         return False
     os.environ.pop(ENGINE_ENV, None)
-    kept = [f"{name}={os.environ[name]}" for name in (THREADS_ENV, WAIT_ENV)
-            if f"{name}={os.environ.get(name)}" in os.environ.get(MARK_ENV, "").split(";")]
-    if kept:
-        os.environ[MARK_ENV] = ";".join(kept)
+    if THREADS_ENV in os.environ:
+        os.environ[MARK_ENV] = f"{THREADS_ENV}={os.environ[THREADS_ENV]}"
     # the hook's other task, the GPU guard, is for CPU builds only
     sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, _AfterMXNetImport)]
     DECISION.update(engine=None, engine_by_d2lcnn=False)

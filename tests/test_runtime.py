@@ -29,20 +29,6 @@ def test_every_physical_core_and_the_serial_engine_on_a_cpu_build():
     assert "physical cores" in decision["source"]
 
 
-def test_several_threads_wait_passively_unless_the_user_chose():
-    environ, decision = configure(cores=2)
-    assert environ[runtime.WAIT_ENV] == "passive"
-    assert f"{runtime.WAIT_ENV}=passive" in environ[runtime.MARK_ENV]
-    environ, _ = configure(cores=1)
-    assert runtime.WAIT_ENV not in environ  # one thread never waits for another
-    for name, value in ((runtime.WAIT_ENV, "active"), (runtime.SPIN_ENV, "10000")):
-        environ, _ = configure({name: value}, cores=2)
-        assert environ.get(runtime.WAIT_ENV) == (value if name == runtime.WAIT_ENV else None)
-        assert runtime.WAIT_ENV not in environ[runtime.MARK_ENV]
-    child, _ = configure(configure(cores=2)[0], cores=1)  # inherited, so the parent's: dropped
-    assert runtime.WAIT_ENV not in child
-
-
 def test_a_child_process_does_not_take_its_parents_choice_for_its_users():
     parent, _ = configure(cores=2)
     assert runtime.MARK_ENV in parent
@@ -195,8 +181,7 @@ def test_the_cuda_build_is_told_apart_by_its_package_name():
 
 def _python(code, env=None, timeout=180):
     full = dict(os.environ, **(env or {}))
-    for name in (runtime.THREADS_ENV, runtime.OMP_ENV, runtime.ENGINE_ENV, runtime.MARK_ENV,
-                 runtime.WAIT_ENV):
+    for name in (runtime.THREADS_ENV, runtime.OMP_ENV, runtime.ENGINE_ENV, runtime.MARK_ENV):
         full.pop(name, None)
     return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], env=full,
                           capture_output=True, text=True, timeout=timeout)
