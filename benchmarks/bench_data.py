@@ -1,9 +1,11 @@
 """Fashion-MNIST loading: d2lcnn's loader against d2l's, on the same files, on the CPU.
 
     python benchmarks/bench_data.py [--data FOLDER] [--batch-size 256] [--sizes 28 96 224]
+        [--repeat 3]
 
 For each resize and each loader, a fresh subprocess (so that memory is measured separately and
-nothing is decoded beforehand) times:
+nothing is decoded beforehand), --repeat times, interleaved (d2l, d2lcnn, d2l, d2lcnn, ...: a
+busy moment on a shared machine hits both), times:
   first batch  from calling load_data_fashion_mnist to the first training batch computed
                (decoding the files included, imports excluded);
   epoch        one full pass over the training set, every batch forced to be computed
@@ -18,12 +20,16 @@ files. To make it read the same files as ours, the benchmark replaces the ``down
 that ``mxnet.gluon.data.vision.datasets`` calls by one that returns the file in --data; nothing
 else of d2l changes (its 4 worker processes included).
 
+The table shows the median of each figure over the repeats; the speed-up is the median of
+the per-repeat ratios (the two runs of one repeat ran back to back), with its range.
+
 The data folder is --data, else D2LCNN_DATA, else the repository's subset (say which in a
 report: the subset has 6,000 training images, not 60,000).
 """
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -165,8 +171,12 @@ def main(argv=None):
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--sizes", type=int, nargs="+", default=[28, 96, 224])
     parser.add_argument("--loaders", nargs="+", choices=LOADERS, default=list(LOADERS))
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="runs per loader and size, interleaved; the table shows medians")
     parser.add_argument("--worker", choices=LOADERS, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.repeat < 1:
+        parser.error("--repeat must be 1 or more")
 
     folder = args.data or (Path(os.environ["D2LCNN_DATA"]) if os.environ.get("D2LCNN_DATA")
                            else SUBSET)
@@ -177,25 +187,43 @@ def main(argv=None):
     label = ("packaged subset" if folder == SUBSET else
              "--data" if args.data else "D2LCNN_DATA")
     print(f"data: {label}; batch {args.batch_size}; CPU, {os.cpu_count()} cores "
-          f"(shared with whatever else runs: figures vary){_load()}")
+          f"(shared with whatever else runs: figures vary){_load()}; median of {args.repeat} "
+          f"interleaved run(s)")
     header = (f"{'resize':>6} {'loader':>7} {'first batch s':>13} {'epoch s':>8} "
-              f"{'images/s':>9} {'peak MB':>8} {'main RSS':>8} {'speed-up':>8} {'memory':>7}")
+              f"{'images/s':>9} {'peak MB':>8} {'main RSS':>8} {'speed-up':>18} {'memory':>7}")
     print(header)
     print("-" * len(header))
     for size in args.sizes:
-        results = {name: run(name, folder, args.batch_size, size) for name in args.loaders}
-        for name, r in results.items():
-            rate = r["images"] / r["epoch_s"]
-            ratio = memory = ""
-            if name == "d2lcnn" and "d2l" in results:
-                ref = results["d2l"]
-                ratio = f"{rate / (ref['images'] / ref['epoch_s']):.1f}x"
-                memory = f"{r['peak_mb'] / ref['peak_mb']:.2f}x"
-            print(f"{size:>6} {name:>7} {r['first_batch_s']:>13.2f} {r['epoch_s']:>8.2f} "
-                  f"{rate:>9,.0f} {r['peak_mb']:>8,.0f} {r['maxrss_mb']:>8,.0f} {ratio:>8} "
-                  f"{memory:>7}", flush=True)
+        runs = {name: [] for name in args.loaders}
+        for _ in range(args.repeat):
+            for name in args.loaders:
+                runs[name].append(run(name, folder, args.batch_size, size))
+        for name, results in runs.items():
+            print(row(size, name, results, runs.get("d2l") if name != "d2l" else None),
+                  flush=True)
     print(f"peak MB: RSS + workers' private memory (sampled); main RSS: the main process's peak "
-          f"RSS;\nspeed-up: images/s over d2l's; memory: peak MB over d2l's{_load()}")
+          f"RSS;\nspeed-up: images/s over d2l's, median [range] of the per-repeat ratios; "
+          f"memory: peak MB over d2l's (medians){_load()}")
+
+
+def _median(results, key):
+    return statistics.median(r[key] for r in results)
+
+
+def row(size, name, results, reference=None):
+    """One line of the table: medians over the repeats, ratios to d2l's runs."""
+    rates = [r["images"] / r["epoch_s"] for r in results]
+    ratio = memory = ""
+    if reference:
+        ratios = sorted(a / (b["images"] / b["epoch_s"]) for a, b in zip(rates, reference))
+        ratio = f"{statistics.median(ratios):.1f}x"
+        if len(ratios) > 1:
+            ratio += f" [{ratios[0]:.1f}, {ratios[-1]:.1f}]"
+        memory = f"{_median(results, 'peak_mb') / _median(reference, 'peak_mb'):.2f}x"
+    return (f"{size:>6} {name:>7} {_median(results, 'first_batch_s'):>13.2f} "
+            f"{_median(results, 'epoch_s'):>8.2f} {statistics.median(rates):>9,.0f} "
+            f"{_median(results, 'peak_mb'):>8,.0f} {_median(results, 'maxrss_mb'):>8,.0f} "
+            f"{ratio:>18} {memory:>7}")
 
 
 if __name__ == "__main__":

@@ -10,12 +10,19 @@ Rows (each in its own subprocess, so that peak RSS and MXNet's state are separat
   d2lcnn   d2lcnn.train_ch6 fed by d2lcnn's loader (d2lcnn.data), d2lcnn's runtime
   loop     d2l.train_ch6 fed by d2lcnn's loader, d2lcnn's runtime: with `d2lcnn`, the loops
   loader   d2lcnn.train_ch6 fed by d2l's loader, d2lcnn's runtime (with --rows all)
-  floor    no loop, no data: forward, backward and update of one batch held in memory, as
-           many times as an epoch has batches (d2lcnn's runtime). MXNet's own compute time
-           for this network: no training loop on this machine can beat its examples/s.
+  compute  no loop, no loader: forward, backward and update of the first epoch's batches,
+           made once and held in memory, every epoch (d2lcnn's runtime): MXNet's own work.
+           Not a floor: the d2lcnn row has run as fast (within the noise), so a loop cannot
+           be shown to cost anything on top of it.
+  threaded d2lcnn's loop and loader with d2lcnn's threads but MXNet's threaded engine
+           (MXNET_ENGINE_TYPE=ThreadedEnginePerDevice): what the serial engine is worth
+  passive  the d2lcnn row with OMP_WAIT_POLICY=passive: OpenMP threads sleep at once instead of
+           spinning when they wait (on a machine shared with other work, a spinning thread can
+           hold a core its partner needs)
 
 Columns: wall seconds per epoch (the whole train_ch6 call over the epochs: data, training,
-evaluation, d2l's plotting), the best epoch, examples/sec over whole epochs, CPU seconds per
+evaluation, d2l's plotting), the best epoch, examples/sec over whole epochs, examples/sec as
+d2l's train_ch6 prints it (its timer: time in training batches only), CPU seconds per
 epoch of the process and its loader workers (less sensitive to other work on the machine than
 wall time), final test accuracy, peak RSS of the process, and of the process plus its loader
 worker processes (sampled) when it has some.
@@ -24,7 +31,11 @@ Data: --data DIR or the D2LCNN_DATA environment variable (the four IDX files). d
 checks MXNet's mirror checksums; the same files are given to it with their own checksums, so
 both loops read the same images. Usage:
 
-    python benchmarks/bench_train.py --data DIR [--epochs 10] [--repeat 1] [--rows all]
+    python benchmarks/bench_train.py --data DIR [--epochs 10] [--repeat 3] [--rows all]
+
+Repeats are interleaved (run 1 of every row, then run 2, ...); the table gives medians, and
+each ratio is computed run by run within a repeat (rows that ran back to back met about the
+same load on a shared machine), then summarised as median [min, max].
 """
 import argparse
 import contextlib
@@ -44,7 +55,9 @@ ROWS = {  # name: (loop, loader, runtime: MXNet's defaults or d2lcnn's choice)
     "d2lcnn": ("d2lcnn", "d2lcnn", "d2lcnn"),
     "loop": ("d2l", "d2lcnn", "d2lcnn"),
     "loader": ("d2lcnn", "d2l", "d2lcnn"),
-    "floor": ("floor", "d2lcnn", "d2lcnn"),
+    "compute": ("compute", "memory", "d2lcnn"),
+    "threaded": ("d2lcnn", "d2lcnn", "threaded"),
+    "passive": ("d2lcnn", "d2lcnn", "passive"),
 }
 FILES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
          "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
@@ -131,11 +144,20 @@ def run_d2l_loop(net, train_iter, test_iter, epochs, lr, device):
     total = time.perf_counter() - start
     times = [t - s for (t, _), s in zip(marks, [start] + [t for t, _ in marks[:-1]])]
     lines = [line for line in out.getvalue().splitlines() if "loss" in line or "sec" in line]
-    return total, times, marks[-1][1], lines[-2:]
+    return total, times, marks[-1][1], lines[-2:], d2l_printed_rate(lines[-1])
 
 
-def run_floor(net, train_iter, test_iter, epochs, lr, device):
-    """The compute floor: one batch, hybridized network and loss, SGD; no data, no metrics."""
+def d2l_printed_rate(line):
+    """The examples/sec a closing line prints ("9767.3 examples/sec on ...")."""
+    return float(line.split(" examples/sec")[0].split()[-1].replace(",", ""))
+
+
+def run_compute(net, train_iter, test_iter, epochs, lr, device):
+    """MXNet's work alone: the first epoch's batches made once and kept in memory, then
+    forward, backward and SGD update of each, hybridized with static memory as train_ch6 does;
+    no loader, no metrics, no evaluation. The same batches every epoch (in the first epoch's
+    order), so the arithmetic is that of real data (one batch repeated, as this row did
+    before, trains on a single batch 2,350 times)."""
     import mxnet as mx
     from mxnet import autograd, gluon
     net.initialize(mx.init.Xavier(), ctx=device)
@@ -143,12 +165,13 @@ def run_floor(net, train_iter, test_iter, epochs, lr, device):
     loss = gluon.loss.SoftmaxCrossEntropyLoss()
     loss.hybridize(static_alloc=True, static_shape=True)
     trainer = gluon.Trainer(net.collect_params(), "sgd", {"learning_rate": lr})
-    X, y = next(iter(train_iter))
-    batches, times = len(train_iter), []
+    batches = [(X.copy(), y.copy()) for X, y in train_iter]
+    mx.nd.waitall()
+    times = []
     start = time.perf_counter()
     for _ in range(epochs):
         began = time.perf_counter()
-        for _ in range(batches):
+        for X, y in batches:
             with autograd.record():
                 l = loss(net(X), y)
             l.backward()
@@ -156,8 +179,10 @@ def run_floor(net, train_iter, test_iter, epochs, lr, device):
         mx.nd.waitall()
         times.append(time.perf_counter() - began)
     total = time.perf_counter() - start
-    rate = batches * X.shape[0] * epochs / total
-    return total, times, float("nan"), [f"{rate:.1f} examples/sec (one batch, no data)"]
+    examples = sum(int(X.shape[0]) for X, _ in batches) * epochs
+    return (total, times, float("nan"),
+            [f"{examples / total:.1f} examples/sec (batches in memory, no loop)"],
+            examples / total)
 
 
 def run_d2lcnn_loop(net, train_iter, test_iter, epochs, lr, device):
@@ -168,7 +193,8 @@ def run_d2lcnn_loop(net, train_iter, test_iter, epochs, lr, device):
         history = d2lcnn.train.train_ch6(net, train_iter, test_iter, epochs, lr, device,
                                          progress=False)
     total = time.perf_counter() - start
-    return total, history.seconds, history.test_acc[-1], out.getvalue().strip().splitlines()
+    lines = out.getvalue().strip().splitlines()
+    return total, history.seconds, history.test_acc[-1], lines, d2l_printed_rate(lines[-1])
 
 
 class Sampler:
@@ -247,10 +273,11 @@ def worker(row, data, epochs, batch_size, lr, seed):
         (train_iter, test_iter), note = d2lcnn_loader(data, batch_size, seed)
     mx.random.seed(seed)
     net = lenet()
-    run = {"d2l": run_d2l_loop, "d2lcnn": run_d2lcnn_loop, "floor": run_floor}[loop]
+    run = {"d2l": run_d2l_loop, "d2lcnn": run_d2lcnn_loop, "compute": run_compute}[loop]
     sampler = Sampler()
     cpu0, worker_cpu0 = os.times(), sampler.worker_cpu()
-    total, epoch_times, test_acc, lines = run(net, train_iter, test_iter, epochs, lr, mx.cpu())
+    total, epoch_times, test_acc, lines, d2l_rate = run(net, train_iter, test_iter, epochs, lr,
+                                                        mx.cpu())
     cpu1, worker_cpu1 = os.times(), sampler.worker_cpu()
     sampler.stop()
     # user + system of this process, of reaped children and of the live loader workers
@@ -260,6 +287,7 @@ def worker(row, data, epochs, batch_size, lr, seed):
     result = {
         "row": row, "epochs": epochs, "total": total, "epoch_times": list(epoch_times),
         "examples": examples, "test_acc": test_acc, "cpu": cpu, "note": note, "lines": lines,
+        "d2l_rate": d2l_rate,
         "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "children_rss_mb": sampler.peak_workers / 2**20,
         "total_rss_mb": sampler.peak_total / 2**20,
@@ -272,7 +300,14 @@ def worker(row, data, epochs, batch_size, lr, seed):
 
 def run_row(row, args, seed):
     env = dict(os.environ, D2LCNN_REDUCED="0", D2LCNN_PROGRESS="0", MPLBACKEND="Agg")
-    env["D2LCNN_THREADS"] = "mxnet" if ROWS[row][2] == "mxnet" else "auto"
+    runtime = ROWS[row][2]
+    env["D2LCNN_THREADS"] = "mxnet" if runtime == "mxnet" else "auto"
+    env.pop("MXNET_ENGINE_TYPE", None)
+    env.pop("OMP_WAIT_POLICY", None)
+    if runtime == "threaded":  # d2lcnn's threads, MXNet's own (threaded) engine
+        env["MXNET_ENGINE_TYPE"] = "ThreadedEnginePerDevice"
+    if runtime == "passive":
+        env["OMP_WAIT_POLICY"] = "passive"
     if args.omp_threads:  # MXNet reads it once, when it is loaded: every row gets the same
         env["MXNET_OMP_MAX_THREADS"] = str(args.omp_threads)
     cmd = [sys.executable, os.path.abspath(__file__), "--worker", row, "--data", args.data,
@@ -286,6 +321,20 @@ def run_row(row, args, seed):
     raise SystemExit(f"row {row!r} failed (exit code {proc.returncode})")
 
 
+def rate(run):
+    """Examples per second over the whole train_ch6 call (data, training, evaluation)."""
+    return run["examples"] * run["epochs"] / run["total"]
+
+
+def spread(values, fmt):
+    """'median [min, max]' of `values`."""
+    values = sorted(values)
+    med = statistics.median(values)
+    if len(values) == 1:
+        return format(med, fmt)
+    return f"{format(med, fmt)} [{format(values[0], fmt)}, {format(values[-1], fmt)}]"
+
+
 def summarize(results):
     """The median over repeats of each figure of one row."""
     first = results[0]
@@ -295,62 +344,78 @@ def summarize(results):
         "row": first["row"], "runs": len(results),
         "s_per_epoch": med("total") / epochs,
         "best_epoch": statistics.median(min(r["epoch_times"]) for r in results),
-        "examples_per_sec": statistics.median(r["examples"] * epochs / r["total"]
-                                              for r in results),
+        "examples_per_sec": statistics.median(rate(r) for r in results),
+        "d2l_examples_per_sec": med("d2l_rate"),
         "cpu_per_epoch": med("cpu") / epochs,
         "test_acc": med("test_acc"), "rss_mb": med("rss_mb"),
         "children_rss_mb": med("children_rss_mb"), "total_rss_mb": med("total_rss_mb"),
         "note": first["note"],
         "runtime": first["runtime"], "lines": first["lines"],
         "accs": [r["test_acc"] for r in results],
-        "rates": [r["examples"] * epochs / r["total"] for r in results],
+        "rates": [rate(r) for r in results],
+        "d2l_rates": [r["d2l_rate"] for r in results],
     }
 
 
-def print_table(rows, args):
+def paired_ratios(fast, slow, key=rate):
+    """key(fast run i) / key(slow run i) for each repeat i: runs of one repeat ran one after
+    the other (interleaved), so they met about the same load on a shared machine."""
+    return [key(a) / key(b) for a, b in zip(fast, slow)]
+
+
+COMPARISONS = (  # (faster row, slower row, what the ratio shows)
+    ("d2lcnn", "d2l", "d2lcnn vs d2l, each with its loader and runtime"),
+    ("d2lcnn", "d2l-rt", "d2lcnn vs d2l, both with d2lcnn's runtime"),
+    ("d2l-rt", "d2l", "d2lcnn's runtime alone (d2l's loop and loader)"),
+    ("d2lcnn", "loop", "loops alone (same d2lcnn iterator)"),
+    ("loader", "d2l-rt", "loops alone (same d2l iterator, d2lcnn's runtime)"),
+    ("d2lcnn", "threaded", "serial vs threaded engine (d2lcnn's loop and loader, 2 threads)"),
+    ("passive", "d2lcnn", "OpenMP threads that sleep vs spin when waiting (d2lcnn's runtime)"),
+    ("d2lcnn", "compute", "d2lcnn's whole loop vs compute alone (batches in memory)"),
+)
+
+
+def print_table(rows, args, runs=None):
     print(f"LeNet (sigmoid), Fashion-MNIST 60,000/10,000, batch {args.batch_size}, "
           f"lr {args.lr}, {args.epochs} epochs, CPU ({os.cpu_count()} cores); median of "
-          f"{rows[0]['runs']} run(s) per row (seeds {args.seed}..{args.seed + rows[0]['runs'] - 1})")
-    head = (f"{'row':8} {'loop':7} {'data':7} {'runtime':8} {'s/epoch':>8} {'best':>6} {'examples/s':>11} "
-            f"{'CPU s/ep':>8} {'test acc':>8} {'RSS MB':>7} {'+workers':>8}")
+          f"{rows[0]['runs']} run(s) per row (seeds {args.seed}..{args.seed + rows[0]['runs'] - 1})"
+          f"{_load()}")
+    head = (f"{'row':9} {'loop':7} {'data':7} {'runtime':8} {'s/epoch':>8} {'best':>6} "
+            f"{'examples/s':>11} {'d2l timer':>10} {'CPU s/ep':>8} {'test acc':>8} "
+            f"{'RSS MB':>7} {'+workers':>8}")
     print(head)
     print("-" * len(head))
     for r in rows:
         loop, loader, runtime = ROWS[r["row"]]
         workers = f"{r['total_rss_mb']:.0f}" if r["children_rss_mb"] else "-"
-        print(f"{r['row']:8} {loop:7} {loader:7} {runtime:8} {r['s_per_epoch']:8.2f} {r['best_epoch']:6.2f} "
-              f"{r['examples_per_sec']:11,.0f} {r['cpu_per_epoch']:8.2f} {r['test_acc']:8.3f} "
-              f"{r['rss_mb']:7.0f} {workers:>8}")
+        print(f"{r['row']:9} {loop:7} {loader:7} {runtime:8} {r['s_per_epoch']:8.2f} "
+              f"{r['best_epoch']:6.2f} {r['examples_per_sec']:11,.0f} "
+              f"{r['d2l_examples_per_sec']:10,.0f} {r['cpu_per_epoch']:8.2f} "
+              f"{r['test_acc']:8.3f} {r['rss_mb']:7.0f} {workers:>8}")
+    print("examples/s: over whole train_ch6 calls (data, training, evaluation); d2l timer: as "
+          "d2l's train_ch6 prints it (time in training batches only)")
     by = {r["row"]: r for r in rows}
+    if runs is None:  # medians only (no per-run data): ratios of the medians
+        runs = {r["row"]: [{"examples": r["examples_per_sec"], "epochs": 1, "total": 1.0,
+                            "d2l_rate": r["d2l_examples_per_sec"], "cpu": r["cpu_per_epoch"],
+                            "test_acc": r["test_acc"]}] for r in rows}
     print()
-    if "d2l" in by and "d2lcnn" in by:
-        a, b = by["d2lcnn"], by["d2l"]
-        print(f"d2lcnn vs d2l, each with its loader: {a['examples_per_sec'] / b['examples_per_sec']:.2f}x "
-              f"examples/s, {b['cpu_per_epoch'] / a['cpu_per_epoch']:.2f}x less CPU, "
-              f"test acc {100 * (a['test_acc'] - b['test_acc']):+.1f} points")
-    comparisons = (  # (faster row, slower row, what the ratio shows, with CPU time?)
-        ("d2lcnn", "d2l-rt", "d2lcnn vs d2l, both with d2lcnn's runtime", False),
-        ("d2l-rt", "d2l", "d2lcnn's runtime alone (d2l's loop and loader)", False),
-        ("d2lcnn", "loop", "loops alone (same d2lcnn iterator)", True),
-        ("loader", "d2l", "loops alone (same d2l iterator)", False),
-    )
-    for fast, slow, what, cpu in comparisons:
-        if fast in by and slow in by:
-            a, b = by[fast], by[slow]
-            less = (f", {b['cpu_per_epoch'] / a['cpu_per_epoch']:.2f}x less CPU" if cpu else "")
-            print(f"{what}: {a['examples_per_sec'] / b['examples_per_sec']:.2f}x examples/s{less}")
-    if "floor" in by:
-        floor = by["floor"]["examples_per_sec"]
-        if "d2lcnn" in by:
-            print(f"d2lcnn runs at {by['d2lcnn']['examples_per_sec'] / floor:.0%} of the compute "
-                  f"floor ({floor:,.0f} examples/s: one batch in memory, no loop)")
-        if "d2l" in by:
-            need = 3 * by["d2l"]["examples_per_sec"]
-            print(f"3x d2l would be {need:,.0f} examples/s: {need / floor:.0%} of the floor")
+    print("ratios of examples/s, run by run (interleaved repeats; median [min, max]):")
+    for fast, slow, what in COMPARISONS:
+        if fast in runs and slow in runs:
+            whole = paired_ratios(runs[fast], runs[slow])
+            timer = paired_ratios(runs[fast], runs[slow], key=lambda run: run["d2l_rate"])
+            less_cpu = paired_ratios(runs[slow], runs[fast], key=lambda run: run["cpu"])
+            print(f"  {what}: {spread(whole, '.2f')}x whole runs, {spread(timer, '.2f')}x "
+                  f"d2l's timer, {spread(less_cpu, '.2f')}x less CPU")
+    if "d2lcnn" in runs and "d2l" in runs:
+        gaps = [100 * (a["test_acc"] - b["test_acc"]) for a, b in zip(runs["d2lcnn"], runs["d2l"])]
+        print(f"  test accuracy, d2lcnn - d2l: {spread(gaps, '+.1f')} points (same seed each)")
     if rows[0]["runs"] > 1:
         for r in rows:
             print(f"  {r['row']}: test acc per run {', '.join(f'{a:.3f}' for a in r['accs'])}; "
-                  f"examples/s per run {', '.join(f'{x:,.0f}' for x in r['rates'])}")
+                  f"examples/s per run {', '.join(f'{x:,.0f}' for x in r['rates'])}; "
+                  f"d2l timer {', '.join(f'{x:,.0f}' for x in r['d2l_rates'])}")
     for r in rows:
         if r["note"]:
             print(f"note ({r['row']}): {r['note']}")
@@ -362,6 +427,14 @@ def print_table(rows, args):
         print(f"  {r['row']}: " + " | ".join(r["lines"]))
 
 
+def _load():
+    """The load average: on a shared machine, other work slows every row."""
+    try:
+        return "; load average %.1f %.1f %.1f" % os.getloadavg()
+    except (AttributeError, OSError):
+        return ""
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", default=os.environ.get("D2LCNN_DATA"),
@@ -369,8 +442,9 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--lr", type=float, default=0.9)
-    parser.add_argument("--repeat", type=int, default=1,
-                        help="runs per row, interleaved; the table shows medians")
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="runs per row, interleaved (run 1 of every row, then run 2...); "
+                             "the table shows medians, the ratios pair the runs of a repeat")
     parser.add_argument("--rows", default="d2l,d2l-rt,d2lcnn,loop",
                         help=f"comma-separated rows among {', '.join(ROWS)}, or 'all'")
     parser.add_argument("--omp-threads", type=int,
@@ -386,9 +460,14 @@ def main(argv=None):
     missing = [name for name in FILES if not os.path.exists(os.path.join(args.data, name))]
     if missing:
         parser.error(f"the data folder lacks {', '.join(missing)}")
+    if args.repeat < 1 or args.epochs < 1:
+        parser.error("--repeat and --epochs must be 1 or more")
     if args.worker:
         return worker(args.worker, args.data, args.epochs, args.batch_size, args.lr, args.seed)
     names = list(ROWS) if args.rows == "all" else [r.strip() for r in args.rows.split(",")]
+    if "floor" in names:
+        parser.error("the 'floor' row is now called 'compute' (it is not a floor: the whole "
+                     "loop ran as fast); use --rows ...,compute")
     unknown = [n for n in names if n not in ROWS]
     if unknown:
         parser.error(f"unknown rows {unknown}; choose among {list(ROWS)}")
@@ -402,7 +481,7 @@ def main(argv=None):
     if args.json:
         with open(args.json, "w") as f:
             json.dump(runs, f, indent=1)
-    print_table([summarize(runs[name]) for name in names], args)
+    print_table([summarize(runs[name]) for name in names], args, runs)
 
 
 if __name__ == "__main__":

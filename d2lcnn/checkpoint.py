@@ -106,7 +106,8 @@ def _read(path):
 
 def _target_devices(net, device):
     if device is not None:
-        return device
+        from .device import device_list
+        return device_list(device)  # a GPU that cannot be used: a clear error, before loading
     for param in net.collect_params().values():
         if param._data is not None or param._deferred_init:
             return param.list_ctx()  # keep the devices the network is already on

@@ -5,6 +5,10 @@ and Jupyter shows them in the cell that happened to trigger them ("MXNet start u
 NaiveEngine" at the first operator, "MKLDNN Pooling: training with prop_kind is
 forward_scoring" for each pooling shape trained). They say nothing about the result. This module
 only uses the standard library, so it can run before MXNet is imported.
+
+Users: `runtime` (the engine's start-up line) and `train_ch6` (`loop.EpochLoop._step`: the first
+batch of each shape, where oneDNN logs its pooling line; the progress bar writes between those
+batches, so it is never held back).
 """
 import contextlib
 import os

@@ -27,6 +27,18 @@ Nothing is changed where the user chose: ``MXNET_OMP_MAX_THREADS``, ``OMP_NUM_TH
 
 Colab's two vCPUs are one core with two hardware threads: there it is one thread and MXNet's
 own engine, as before.
+
+The choice assumes the cores are free. On cores busy with other work, GNU OpenMP's threads spin
+while they wait for each other, each holding a core its partner needs: at load average 8 on
+two cores an epoch of d2l's LeNet ran at a tenth of d2l's speed. Letting them sleep
+(``OMP_WAIT_POLICY=passive``) avoids that but costs the gain on free cores, and one thread was
+faster still under load (`benchmarks/README.md`); d2lcnn cannot tell at import which case a
+run will meet, so on a busy machine the user sets ``D2LCNN_THREADS=1``.
+
+The serial engine has one hazard, handled here too: an array a CPU build of MXNet places on a
+GPU cannot be freed under it, and the C++ error aborts the process. So, right after MXNet is
+imported (or at ``import d2lcnn`` if MXNet came first), a CPU build gets
+`device.install_gpu_guard`: a GPU context raises a clear error instead, whatever the engine.
 """
 import glob
 import importlib.abc
@@ -254,12 +266,21 @@ def _one_openmp_thread_after_fork():
 
 
 def _after_mxnet_import(mxnet):
-    """Create the engine with its log line held back; make forked children safe."""
-    from .native_log import quiet_native_log
-    with quiet_native_log(benign=(ENGINE_LINE,)):
-        mxnet.nd.waitall()  # creates the engine
-    if DECISION["engine"] == SERIAL_ENGINE and hasattr(os, "register_at_fork"):
-        DECISION["fork_safe"] = _one_openmp_thread_after_fork()
+    """Create the engine with its log line held back and make forked children safe (when
+    d2lcnn chose the engine); on a CPU build, make a GPU context an error instead of an
+    abort (`device.install_gpu_guard`)."""
+    if DECISION.get("engine_by_d2lcnn"):
+        from .native_log import quiet_native_log
+        with quiet_native_log(benign=(ENGINE_LINE,)):
+            mxnet.nd.waitall()  # creates the engine
+        if DECISION["engine"] == SERIAL_ENGINE and hasattr(os, "register_at_fork"):
+            DECISION["fork_safe"] = _one_openmp_thread_after_fork()
+    _guard_gpu_contexts()
+
+
+def _guard_gpu_contexts():
+    from .device import install_gpu_guard
+    DECISION["gpu_guard"] = install_gpu_guard()
 
 
 def cpu_threads():
@@ -285,6 +306,7 @@ def keep_asynchronous_engine():
     os.environ.pop(ENGINE_ENV, None)
     if THREADS_ENV in os.environ:
         os.environ[MARK_ENV] = f"{THREADS_ENV}={os.environ[THREADS_ENV]}"
+    # the hook's other task, the GPU guard, is for CPU builds only
     sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, _AfterMXNetImport)]
     DECISION.update(engine=None, engine_by_d2lcnn=False)
     return True
@@ -293,6 +315,8 @@ def keep_asynchronous_engine():
 def init():
     """Called once by ``import d2lcnn``."""
     DECISION.update(configure())
-    if DECISION.get("engine_by_d2lcnn") and "mxnet" not in sys.modules:
+    if "mxnet" not in sys.modules:
         sys.meta_path.insert(0, _AfterMXNetImport(_after_mxnet_import))
+    elif hasattr(sys.modules["mxnet"], "runtime"):  # loaded (not half-way through importing)
+        _guard_gpu_contexts()
     return DECISION

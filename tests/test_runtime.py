@@ -240,3 +240,21 @@ def test_importing_mxnet_first_is_reported_not_hidden():
     """, env={"D2LCNN_MXNET_HOOK": "0"})  # the start-up hook off: MXNet really comes first
     assert out.returncode == 0, out.stderr
     assert "imported before d2lcnn" in out.stdout
+
+
+def test_a_cpu_build_gets_the_gpu_guard_whatever_the_engine():
+    """device.install_gpu_guard runs right after `import mxnet` (the hook), also when d2lcnn
+    leaves the engine to MXNet or the user; test_device runs the mistakes it guards against."""
+    import mxnet as mx
+    from d2lcnn import device
+    expected = not mx.runtime.Features().is_enabled("CUDA")
+    assert runtime.DECISION.get("gpu_guard") is expected
+    out = _python("""
+        import d2lcnn, mxnet
+        print(d2lcnn._runtime.DECISION.get("gpu_guard"),
+              getattr(mxnet.ndarray.ndarray._new_alloc_handle, "d2lcnn_guard", False))
+    """, env={runtime.ENV: "mxnet"})
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == [str(expected), str(expected)]
+    assert device.install_gpu_guard() is expected  # a second call changes nothing
+    assert not hasattr(mx.ndarray.ndarray._new_alloc_handle.__wrapped__, "__wrapped__")
