@@ -6,6 +6,8 @@ and one line on stderr, without a traceback.
 import argparse
 import sys
 
+from ._version import __version__
+
 PROG = "d2lcnn"
 
 
@@ -116,6 +118,7 @@ def cmd_bench(args, out):
 def build_parser():
     parser = _Parser(prog=PROG, description="Arithmetic of the classic CNNs: list the "
                      "registered models, tabulate one, or time it.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="{list,summary,bench}",
                                 parser_class=_Parser)
     sub.required = True

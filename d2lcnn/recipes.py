@@ -12,6 +12,7 @@ import tempfile
 from pathlib import Path
 
 from . import config
+from ._version import __version__, source_commit
 
 RESULTS_DIR = config.REPO_ROOT / "book" / "results"
 
@@ -102,13 +103,28 @@ def choose_recipe(gpu, cpu, device=None):
     return gpu if device.device_type == "gpu" else cpu
 
 
+#: what save_results adds to every results file: the version of d2lcnn, the commit of the checkout
+#: it ran from (None for an installed wheel) and whether d2lcnn/ had uncommitted changes
+RUN_KEYS = ("d2lcnn_version", "d2lcnn_commit", "d2lcnn_modified")
+
+
 def save_results(chapter, payload, results_dir=None):
     """Write a chapter's results (a JSON-able dict) for the closing chapter to read.
 
     In reduced mode nothing is written: a CI run must never replace the results of a full run.
-    Returns the path written, or None. The write is atomic (no half-written file)."""
+    Every file also records the code that made it (`RUN_KEYS`): the package version, the commit
+    of the checkout and whether the package's files differed from it, so that a later chapter
+    can tell a result of older code. Returns the path written, or None. The write is atomic (no
+    half-written file)."""
+    clash = sorted(set(payload) & set(RUN_KEYS))
+    if clash:
+        raise ValueError(f"save_results records {', '.join(clash)} itself: leave "
+                         f"{'it' if len(clash) == 1 else 'them'} out of the payload")
     if config.reduced_mode():
         return None
+    commit, modified = source_commit()
+    payload = {**payload, "d2lcnn_version": __version__, "d2lcnn_commit": commit,
+               "d2lcnn_modified": modified}
     folder = Path(results_dir) if results_dir is not None else RESULTS_DIR
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{chapter}.json"
