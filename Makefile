@@ -14,6 +14,9 @@ STAMP  := $(VENV)/.installed
 # pytest's arguments for the unit tests, and the notebooks nbval re-executes
 UNIT_ARGS ?=
 NOTEBOOKS ?= book
+# extra arguments of jupyter-book build (check-site rebuilds with --all: Sphinx does not see a
+# change of the book's extension or CSS)
+BOOK_ARGS ?=
 
 # 3.X of $(PYTHON): it picks the pins, constraints/py3.X.txt
 PYVER := $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
@@ -46,7 +49,7 @@ check-python:
 	  echo "      (rm -rf $(VENV)) or name a new one, e.g. VENV=.venv$(subst .,,$(PYVER))"; exit 2; fi
 
 book: $(STAMP)
-	$(VENV)/bin/jupyter-book build . --warningiserror --keep-going
+	$(VENV)/bin/jupyter-book build . --warningiserror --keep-going $(BOOK_ARGS)
 	@echo "book: _build/html/index.html"
 
 test: unit notebooks
@@ -72,7 +75,7 @@ _build/commit: FORCE
 	  [ "$$(cat $@ 2>/dev/null)" = "$$c" ] || echo "$$c" > $@
 
 _build/html/index.html: $(STAMP) $(BOOK_SOURCES) _build/commit
-	$(MAKE) --no-print-directory book
+	$(MAKE) --no-print-directory book BOOK_ARGS=--all
 
 $(SITE_STAMP): requirements-site.txt $(STAMP)
 	$(PIP) install -r requirements-site.txt -c $(LOCK)

@@ -11,7 +11,11 @@ the theme's ``repository_url``), the commit from git.
   when HEAD is that tag, else HEAD's commit: never the moving branch, so a chapter opened in
   Colab is the one the page shows, and its first cell installs this version.
 - ``html_baseurl``: the GitHub Pages address of the repository (canonical links).
-- book/_static/print.css for paper, and book/_static/site.css for narrow screens.
+- book/_static/print.css and print-math.js for paper (wide formulas shrink to the page), and
+  book/_static/site.css for narrow screens; search-math.js typesets the formulas in the search
+  results (Sphinx shows their TeX as written).
+- Each script once per page (a duplicate sphinx-thebe script threw an error on every page), and
+  a default light/dark mode (none made the theme log an error on a reader's first visit).
 """
 import html
 import importlib.util
@@ -66,12 +70,32 @@ def _configure(app, config):
     if repository.startswith("https://github.com/") and len(parts) == 5:
         config.html_baseurl = f"https://{parts[3].lower()}.github.io/{parts[4]}/"
     config.html_static_path = list(config.html_static_path) + [str(STATIC)]
-    config.html_context = {**config.html_context, "book_commit": commit or "",
-                           "book_ref": ref}
+    # the theme's light/dark mode on a first visit: without it, pydata-sphinx-theme logs
+    # "Got invalid theme mode" as an error in the console of every new reader
+    config.html_context = {"default_mode": "auto", **config.html_context}
+
+
+def _unique_scripts(app, pagename, templatename, context, doctree):
+    """Each script once: inline scripts added after the builder started (sphinx-thebe's
+    ``const THEBE_JS_URL = ...``, sphinx-togglebutton's) reach the page twice under Sphinx 7.4,
+    once named None and once "", and the second ``const`` throws a SyntaxError ("Identifier
+    'THEBE_JS_URL' has already been declared") in every reader's console."""
+    scripts, seen = [], set()
+    for js in context.get("script_files", []):
+        key = (getattr(js, "filename", str(js)) or "",  # an inline script: None or ""
+               tuple(sorted((k, str(v)) for k, v in getattr(js, "attributes", {}).items())))
+        if key not in seen:
+            seen.add(key)
+            scripts.append(js)
+    context["script_files"] = scripts
 
 
 def setup(app):
     app.connect("config-inited", _configure)
+    app.connect("html-page-context", _unique_scripts)
     app.add_css_file("site.css")
     app.add_css_file("print.css", media="print")
+    app.add_js_file("print-math.js", defer="defer")
+    app.add_js_file("search-math.js", defer="defer")
+    app.set_html_assets_policy("always")  # MathJax on every page: the search page needs it too
     return {"parallel_read_safe": True, "parallel_write_safe": True}
