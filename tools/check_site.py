@@ -96,6 +96,12 @@ IMAGE_PROBLEMS = """async () => {
              .map(img => 'image did not load: ' + (img.getAttribute('src') || '').slice(0, 100));
 }"""
 
+FOOTER = """() => {
+  const f = document.querySelector('.book-version');
+  return {text: f ? f.textContent.replace(/\\s+/g, ' ').trim() : '',
+          links: f ? Array.from(f.querySelectorAll('a')).map(a => a.href) : []};
+}"""
+
 LINKS_AND_IDS = """() => ({
   links: Array.from(document.querySelectorAll('a[href]')).map(a => a.href),
   ids: Array.from(document.querySelectorAll('[id], a[name]')).map(e => e.id || e.getAttribute('name')),
@@ -108,6 +114,9 @@ OVERFLOW = """([width, paper]) => {
   const root = document.querySelector('.bd-article') || document.querySelector('main') || document.body;
   const name = el => el.tagName.toLowerCase() + (el.className && typeof el.className === 'string'
       ? '.' + el.className.trim().split(/\\s+/)[0] : '') + ' "' + el.textContent.trim().slice(0, 40) + '"';
+  if (!paper && document.documentElement.clientWidth > width + 1)
+    out.push('laid out ' + document.documentElement.clientWidth + ' px wide on a ' + width +
+             ' px screen (no <meta name="viewport" content="width=device-width">)');
   const scrolls = c => ['auto', 'scroll', 'hidden', 'clip'].includes(getComputedStyle(c).overflowX);
   if (document.documentElement.scrollWidth > width + 1) {
     const culprits = [];  // the outermost elements past the edge that no box scrolls
@@ -228,6 +237,7 @@ def visit(context, base, rel, screens, report, ref, seen):
     report.check(rel, "images", page.evaluate(IMAGE_PROBLEMS))
     found = page.evaluate(LINKS_AND_IDS)
     seen[urldefrag(page.url)[0]] = found
+    report.check(rel, "footer", footer_problems(page.evaluate(FOOTER)))
     if page_kind(rel) == "chapter":
         report.check(rel, "Colab button", colab_button(context, page, rel, ref))
     page.wait_for_timeout(200)  # late console messages
@@ -235,6 +245,19 @@ def visit(context, base, rel, screens, report, ref, seen):
     page.screenshot(path=str(screens / f"{screen_name(rel)}.png"), full_page=True)
     page.close()
     return found["wide"]
+
+
+def footer_problems(footer, root=REPO):
+    """The footer names this version and links the commit the book was built from."""
+    version = sync_site.read_version(root)
+    repository, _, _ = sync_site.read_repository(root / "_config.yml")
+    commit = sync_site._git("rev-parse", "HEAD", root=root)
+    problems = []
+    if f"d2lcnn {version}" not in footer["text"]:
+        problems.append(f"does not name d2lcnn {version}: {footer['text']!r}")
+    if commit and f"{repository}/commit/{commit}" not in footer["links"]:
+        problems.append(f"does not link commit {commit[:7]} (HEAD); links {footer['links']}")
+    return problems
 
 
 def colab_button(context, page, rel, ref):

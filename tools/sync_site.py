@@ -8,7 +8,8 @@ when they drift):
 - d2lcnn/colab.py's ``REPOSITORY`` line (a package installed from a wheel has no _config.yml);
 - the first cell of every chapter, ``d2lcnn.colab.first_cell``: it installs the release tag of
   the version (``git+<repository>@v<version>``), so a version bump rewrites it too;
-- the README's links to the repository and to the published site.
+- the README's links to the repository and to the published site, and the changelog's links to
+  its releases.
 
 Usage (``make sync`` runs the second):
   python tools/sync_site.py check      what differs; exit code 1 if anything does
@@ -32,6 +33,8 @@ REPO = Path(__file__).resolve().parent.parent
 CONFIG = REPO / "_config.yml"
 COLAB = REPO / "d2lcnn" / "colab.py"
 README = REPO / "README.md"
+#: text files whose links to the repository follow _config.yml (the changelog's link lines)
+LINKED_TEXTS = ("README.md", "CHANGELOG.md")
 #: the files whose content is the package a Colab cell installs (compared with the release tag)
 PACKAGE_FILES = ("d2lcnn", "pyproject.toml")
 
@@ -107,9 +110,12 @@ def drift(root=REPO):
     for url in (repository, site_url(owner, name)):
         if url not in readme:
             found.append(("README.md", f"does not name {url}", "write"))
-    old = match.group(1) if match else None
-    if old and old != repository and old in readme:
-        found.append(("README.md", f"still names {old}", "write"))
+    for name in LINKED_TEXTS:
+        path = root / name
+        text = path.read_text(encoding="utf-8") if path.exists() else ""
+        for url in sorted(set(re.findall(r"https://github\.com/[\w.-]+/[\w.-]+", text))):
+            if not (url + "/").startswith(repository + "/") and url != repository:
+                found.append((name, f"links {url}, not the repository {repository}", "write"))
     return found
 
 
@@ -142,46 +148,52 @@ def write(root=REPO):
         first["source"] = cell.splitlines(keepends=True)
         path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
         changed.append(path)
-    readme_path = root / "README.md"
-    readme = readme_path.read_text(encoding="utf-8")
-    new = readme
-    if old != repository:
+    for text_name in LINKED_TEXTS:
+        path = root / text_name
+        if old == repository or not path.exists():
+            continue
+        text = path.read_text(encoding="utf-8")
         old_owner, old_name = GITHUB.match(old).groups()
-        new = new.replace(old, repository).replace(site_url(old_owner, old_name),
-                                                   site_url(owner, name))
-    if new != readme:
-        readme_path.write_text(new, encoding="utf-8")
-        changed.append(readme_path)
-    missing = [url for url in (repository, site_url(owner, name)) if url not in new]
+        new = text.replace(old, repository).replace(site_url(old_owner, old_name),
+                                                    site_url(owner, name))
+        if new != text:
+            path.write_text(new, encoding="utf-8")
+            changed.append(path)
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    missing = [url for url in (repository, site_url(owner, name)) if url not in readme]
     if missing:
         raise SettingsError(f"README.md names neither {' nor '.join(missing)}: add them to its "
                             f"'The two commands' section by hand once")
     return changed
 
 
-def _git(*args):
-    proc = subprocess.run(["git", "-C", str(REPO), *args], capture_output=True, text=True)
+def _git(*args, root=REPO):
+    try:
+        proc = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True,
+                              timeout=60)
+    except (OSError, subprocess.SubprocessError):
+        return None  # no git here
     return proc.stdout.strip() if proc.returncode == 0 else None
 
 
-def site_ref(version=None):
+def site_ref(version=None, root=REPO):
     """The release tag when HEAD is exactly that tag, else HEAD's full commit, else the tag
     (a copy without git history)."""
-    tag = f"v{version or read_version()}"
-    head = _git("rev-parse", "HEAD")
+    tag = f"v{version or read_version(root)}"
+    head = _git("rev-parse", "HEAD", root=root)
     if head is None:
         return tag
-    tagged = _git("rev-parse", f"refs/tags/{tag}^{{commit}}")
+    tagged = _git("rev-parse", f"refs/tags/{tag}^{{commit}}", root=root)
     return tag if tagged == head else head
 
 
-def release_check(version=None):
+def release_check(version=None, root=REPO):
     """None if the tag of this version exists and its package equals HEAD's, else the reason."""
-    tag = f"v{version or read_version()}"
-    if _git("rev-parse", "--verify", "--quiet", f"refs/tags/{tag}") is None:
+    tag = f"v{version or read_version(root)}"
+    if _git("rev-parse", "--verify", "--quiet", f"refs/tags/{tag}", root=root) is None:
         return (f"tag {tag} does not exist, and every chapter's Colab cell installs it: tag the "
                 f"release (CONTRIBUTING.md, 'Releasing'), then publish")
-    proc = subprocess.run(["git", "-C", str(REPO), "diff", "--quiet", tag, "HEAD", "--",
+    proc = subprocess.run(["git", "-C", str(root), "diff", "--quiet", tag, "HEAD", "--",
                            *PACKAGE_FILES])
     if proc.returncode != 0:
         return (f"the package changed since {tag} (git diff {tag} HEAD -- "
