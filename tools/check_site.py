@@ -43,11 +43,6 @@ DESKTOP = {"width": 1280, "height": 900}
 A4_WIDTH = 718  # 190 mm of an A4 page between 10 mm margins, at 96 px per inch
 SEARCH_WORD = "bottleneck"
 REDIRECT = re.compile(r'<meta http-equiv="refresh"', re.I)
-_FOLDERS = {}  # base URL -> the folder it serves
-
-
-def folder_of(base):
-    return _FOLDERS[base]
 
 
 def is_redirect(folder, rel):
@@ -158,12 +153,13 @@ class Report:
     """Checks passed and failed, by page; the problems are printed one per line."""
 
     def __init__(self):
-        self.passed = 0
+        self.passed = self.failed = 0
         self.problems = []
 
     def check(self, page, what, problems):
         problems = list(problems)
         if problems:
+            self.failed += 1
             self.problems += [f"{page}: {what}: {p}" for p in problems]
         else:
             self.passed += 1
@@ -187,9 +183,7 @@ def serve(folder):
     handler = functools.partial(Quiet, directory=str(folder))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{server.server_address[1]}/"
-    _FOLDERS[base] = folder
-    return server, base
+    return server, f"http://127.0.0.1:{server.server_address[1]}/"
 
 
 def site_pages(folder):
@@ -217,22 +211,22 @@ def expected_colab(rel, ref):
             f"book/{Path(rel).stem}.ipynb")
 
 
-def visit(context, base, rel, screens, report, ref, seen):
+def visit(context, base, folder, rel, screens, report, ref, seen):
     """Open one page at desktop width and run the per-page checks."""
     page = context.new_page()
     errors = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(f"uncaught: {e}"))
     page.goto(base + rel, wait_until="load")
-    if is_redirect(folder_of(base), rel):
+    if is_redirect(folder, rel):
         page.wait_for_url(lambda url: url != base + rel)  # e.g. index.html -> book/intro.html
         page.wait_for_load_state("load")
         report.check(rel, "redirect", [] if page.url.startswith(base) and "404" not in
                      page.title() else [f"goes to {page.url}"])
         page.close()
         return 0
-    report.check(rel, "MathJax", [] if (state := page.evaluate(WAIT_FOR_MATHJAX)) != "MathJax did not load"
-                 else [state])
+    state = page.evaluate(WAIT_FOR_MATHJAX)
+    report.check(rel, "MathJax", [state] if state == "MathJax did not load" else [])
     report.check(rel, "math", page.evaluate(MATH_PROBLEMS))
     report.check(rel, "images", page.evaluate(IMAGE_PROBLEMS))
     found = page.evaluate(LINKS_AND_IDS)
@@ -380,7 +374,7 @@ def run(folder, screens, browser_path, ref):
         context.route("**/*", route)
         seen, wide = {}, {}
         for rel in pages:
-            wide[rel] = visit(context, base, rel, screens, report, ref, seen)
+            wide[rel] = visit(context, base, folder, rel, screens, report, ref, seen)
         report.check("site", "requests to other hosts", sorted(set(outside))[:20])
         check_links(seen, base, folder, report)
         check_search(context, base, folder, report, screens)
@@ -425,7 +419,7 @@ def main(argv=None):
         print(line)
     print(f"check-site: {len(pages)} pages in {Path(browser).name}, Colab ref {ref}, "
           f"screenshots in {args.screens}")
-    print(f"check-site: {report.passed} passed, {len(report.problems)} failed")
+    print(f"check-site: {report.passed} passed, {report.failed} failed")
     return 1 if report.problems else 0
 
 
