@@ -49,7 +49,7 @@ check-python:
 	  echo "make: $(VENV) was made with another Python than $(PYTHON) ($(PYVER)): remove it"; \
 	  echo "      (rm -rf $(VENV)) or name a new one, e.g. VENV=.venv$(subst .,,$(PYVER))"; exit 2; fi
 
-book: $(STAMP)
+book: $(STAMP) _build/commit
 	$(VENV)/bin/jupyter-book build . --warningiserror --keep-going $(BOOK_ARGS)
 	@echo "book: _build/html/index.html"
 
