@@ -11,7 +11,7 @@ from . import runtime as _runtime
 
 _runtime.init()  # before MXNet loads: it fixes its CPU threads and engine then (runtime.py)
 
-__version__ = "0.1.0"
+from ._version import __version__  # noqa: E402  (one source: _version.py)
 
 # public name -> submodule that defines it
 _EXPORTS = {

@@ -11,6 +11,8 @@ import argparse
 import os
 import sys
 
+from ._version import __version__
+
 PROG = "d2lcnn"
 
 
@@ -272,6 +274,7 @@ COMMANDS = [add_list, add_summary, add_bench, add_train, add_draw]
 def build_parser():
     parser = _Parser(prog=PROG, description="The classic CNNs: list the registered models, "
                      "tabulate one, time it, train it on Fashion-MNIST, or draw it.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
     sub.required = True
     for add in COMMANDS:

@@ -140,10 +140,20 @@ def _provide_distutils_version():
     restored.append("distutils.version")
 
 
+def _numpy1_scalar_repr():
+    """numpy 2 writes a scalar as ``np.int64(15)``; MXNet 1.9.1 hands operator arguments to its
+    C++ core as text, which cannot read ``[0, np.int64(15)]`` (``gluon.utils.split_and_load``
+    over several devices fails). Print scalars as numpy 1 did (the calling thread's setting)."""
+    if int(_np.__version__.split(".")[0]) >= 2 and _np.get_printoptions()["legacy"] is False:
+        _np.set_printoptions(legacy="1.25")
+        restored.append("numpy scalar repr (legacy='1.25')")
+
+
 def patch():
     """Restore what MXNet 1.9.1 needs; idempotent and silent."""
     _restore_numpy_aliases()
     _provide_distutils_version()
+    _numpy1_scalar_repr()
 
 
 patch()

@@ -23,6 +23,7 @@ import sys
 
 from .gpus import FIRST_UNSUPPORTED_CAPABILITY as FIRST_UNSUPPORTED
 from .gpus import MIN_COMPUTE_CAPABILITY as MIN_CAPABILITY
+from ._version import __version__, release_tag
 from .gpus import system_gpus
 
 MXNET_VERSION = "1.9.1"
@@ -173,15 +174,33 @@ def setup_colab(force_cpu=False, verbose=True):
     return plan
 
 
-#: The first cell of every chapter (tagged hide-input); tests/test_book.py checks each has it.
+#: The repository, as _config.yml's ``repository.url`` says: written there once, and copied here
+#: by ``make sync`` (tools/sync_site.py) because an installed wheel cannot read _config.yml;
+#: tests/test_site_config.py fails if the two differ.
 REPOSITORY = "https://github.com/classic-cnn-book/d2lcnn"
-INSTALL_TARGET = f"git+{REPOSITORY}"  # what the first cell pip-installs (tests: a local wheel)
-FIRST_CELL = f'''\
-# Colab set-up: installs d2lcnn and the MXNet build this runtime can use; does nothing elsewhere.
+
+
+def install_target(repository=REPOSITORY, version=__version__):
+    """What a chapter's first cell installs: the package at this version's release tag, so that a
+    chapter opened in Colab runs the code it was written and run with, not the moving branch."""
+    return f"git+{repository}@{release_tag(version)}"
+
+
+def first_cell(target):
+    """The first cell of every chapter (tagged hide-input), installing `target` in Colab only."""
+    return f'''\
+# Colab set-up: installs this book's version of d2lcnn and the MXNet build this runtime can use;
+# does nothing elsewhere.
 import sys
 if "google.colab" in sys.modules:
     import subprocess
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps",
-                    "{INSTALL_TARGET}"], check=True)
+                    "{target}"], check=True)
     import d2lcnn
     d2lcnn.setup_colab()'''
+
+
+#: The pip target of the first cell (it appears there once: a test may swap it for a local wheel).
+INSTALL_TARGET = install_target()
+#: The first cell of every chapter; tests/test_book.py checks that each chapter has it.
+FIRST_CELL = first_cell(INSTALL_TARGET)

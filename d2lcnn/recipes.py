@@ -17,6 +17,7 @@ from pathlib import Path
 
 from . import config
 from .chapters import CHAPTERS, rank
+from ._version import __version__, source_commit
 
 RECIPE_ENV = "D2LCNN_RECIPE"
 
@@ -124,15 +125,30 @@ def choose_recipe(gpu, cpu, device=None):
     return gpu if device.device_type == "gpu" else cpu
 
 
+#: what save_results adds to every results file: the version of d2lcnn, the commit of the checkout
+#: it ran from (None for an installed wheel) and whether d2lcnn/ had uncommitted changes
+RUN_KEYS = ("d2lcnn_version", "d2lcnn_commit", "d2lcnn_modified")
+
+
 def save_results(chapter, payload, results_dir=None):
     """Write a chapter's results (a JSON-able dict) for the closing chapter to read.
 
     results_dir: the folder (default: `config.results_dir`: the book's ``book/results`` found
         from the current directory, ``D2LCNN_RESULTS``, else the user's data folder).
     In reduced mode nothing is written: a CI run must never replace the results of a full run.
-    Returns the path written, or None. The write is atomic (no half-written file)."""
+    Every file also records the code that made it (`RUN_KEYS`): the package version, the commit
+    of the checkout and whether the package's files differed from it, so that a later chapter
+    can tell a result of older code. Returns the path written, or None. The write is atomic (no
+    half-written file)."""
+    clash = sorted(set(payload) & set(RUN_KEYS))
+    if clash:
+        raise ValueError(f"save_results records {', '.join(clash)} itself: leave "
+                         f"{'it' if len(clash) == 1 else 'them'} out of the payload")
     if config.reduced_mode():
         return None
+    commit, modified = source_commit()
+    payload = {**payload, "d2lcnn_version": __version__, "d2lcnn_commit": commit,
+               "d2lcnn_modified": modified}
     folder = Path(results_dir) if results_dir is not None else config.results_dir()[0]
     path = folder / f"{chapter}.json"
     text = json.dumps(payload, indent=2, sort_keys=True, allow_nan=False) + "\n"

@@ -34,7 +34,9 @@ def test_recipe_prints_what_runs():
 def test_results_roundtrip(tmp_path, no_reduced_mode):
     path = recipes.save_results("resnet", {"test_acc": 0.9, "params": 11}, tmp_path)
     assert json.loads(path.read_text())["test_acc"] == 0.9
-    assert recipes.load_results(tmp_path) == {"resnet": {"params": 11, "test_acc": 0.9}}
+    saved = recipes.load_results(tmp_path)  # plus the run's version and commit (test_version.py)
+    assert {k: v for k, v in saved["resnet"].items() if k not in recipes.RUN_KEYS} == \
+        {"params": 11, "test_acc": 0.9} and list(saved) == ["resnet"]
     assert [p.name for p in tmp_path.iterdir()] == ["resnet.json"]  # no temp file left
 
 

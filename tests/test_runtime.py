@@ -233,6 +233,11 @@ def test_gluon_dataloader_workers_do_not_hang_under_the_serial_engine():
 
 
 def test_importing_mxnet_first_is_reported_not_hidden():
+    import numpy
+    from d2lcnn import _compat
+    if {"numpy.int", "numpy.PZERO"} & set(_compat.restored):  # numpy >= 1.24 lacks them
+        pytest.skip(f"numpy {numpy.__version__}: MXNet 1.9.1 imports only after d2lcnn has "
+                    f"restored numpy's old names")
     out = _python("""
         import mxnet
         import d2lcnn

@@ -305,6 +305,7 @@ def test_notebook_outputs_hold_no_progress_bar_and_one_live_figure(monkeypatch, 
     tests = os.path.dirname(os.path.abspath(__file__))
     code = "\n".join([
         f"import sys; sys.path.insert(0, {tests!r})",
+        "import d2lcnn  # first, as in the book: MXNet needs its numpy names beside numpy 2",
         "import mxnet as mx",
         "from mxnet import npx; npx.set_np()",
         "from training_helpers import Batches, tiny_net",
