@@ -42,14 +42,7 @@ from .npmode import require_np
 from .walk import (Imperative, batch_shape, callable_module, ensure_initialised, named_blocks,
                    param_device, unique_params)
 
-__all__ = ["Layer", "Summary", "summary", "count_params", "ShapeUnknownError", "LEGACY_TEXT"]
-
-#: The text of `Summary` (its totals' labels) and of a `Layer` as the book's stored outputs
-#: print them, made before the labels said which FLOPs they mean (issue 22). The chapters
-#: compare those outputs exactly (nbval): set this to False when they are re-run, then delete
-#: it. The HTML rendering and the DataFrames use the new labels already.
-LEGACY_TEXT = True
-
+__all__ = ["Layer", "Summary", "summary", "count_params", "ShapeUnknownError"]
 
 class ShapeUnknownError(D2LCNNError, ValueError):
     """A parameter's shape is still deferred: it is only known after a forward pass."""
@@ -68,8 +61,6 @@ class Layer:
     output_bytes: int = 0         # size of the output for one image
 
     def __str__(self):
-        if LEGACY_TEXT:
-            return repr(self)
         shape = _fmt_shape(self.output_shape) or "-"
         macs = "?" if self.macs is None else f"{self.macs:,}"
         return (f"{self.name} ({self.type}): output {shape}, {self.params:,} parameters "
@@ -297,23 +288,20 @@ class Summary:
                  "?" if r.macs is None else f"{r.macs:,}") for r in self.rows]
         return head, body
 
-    def _totals(self, legacy=None):
+    def _totals(self):
         return [
             ("Input", _fmt_shape(self.input_shape)),
             ("Trainable params", f"{self.trainable_params:,} ({human(self.trainable_params)})"),
             ("Non-trainable params", f"{self.nontrainable_params:,} (no gradient: BatchNorm "
                                      f"running mean and variance, ...)"),
             ("Total params", f"{self.total_params:,} ({human(self.total_params)})"),
-            *self._cost_lines(LEGACY_TEXT if legacy is None else legacy),
+            *self._cost_lines(),
             ("Activations per image", f"{self.activation_bytes:,} bytes "
                                       f"({self.activation_bytes / 2**20:,.1f} MiB)"),
             ("Depth (conv + dense)", f"{self.depth}"),
         ]
 
-    def _cost_lines(self, legacy):
-        if legacy:
-            return [("MACs per image", f"{self.macs:,} ({human(self.macs)}; FLOPs = 2 x MACs "
-                                       f"= {human(self.flops)})")]
+    def _cost_lines(self):
         return [("MACs per image", f"{self.macs:,} ({human(self.macs)} multiply-adds: what the "
                                    f"papers call FLOPs)"),
                 ("FLOPs per image", f"{self.flops:,} ({human(self.flops)} = 2 x MACs: the "
@@ -356,7 +344,7 @@ class Summary:
                 f"<td{num if i >= 3 else ''}><code>{e(c)}</code></td>" if i == 0 else
                 f"<td{num if i >= 3 else ''}>{e(c)}</td>" for i, c in enumerate(line)) + "</tr>")
         out += ["</tbody>", "<tfoot>"]
-        for k, v in self._totals(legacy=False):
+        for k, v in self._totals():
             out.append(f'<tr><th colspan="3" style="text-align:left">{e(k)}</th>'
                        f'<td colspan="2"{num}>{e(v)}</td></tr>')
         out += ["</tfoot>", "</table>"]

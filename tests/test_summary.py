@@ -436,7 +436,7 @@ def test_text_rendering():
     assert "1,001,000" in text and "1,000,000" in text      # thousands separators
     assert "Total params:" in text and f"{s.total_params:,}" in text
     assert "(1.015 M)" in text                               # suffix where it reads better
-    assert "FLOPs = 2 x MACs" in text
+    assert "FLOPs per image:" in text and "= 2 x MACs: the hardware convention" in text
     totals_only = s.render(rows=False)
     assert "Layer" not in totals_only and "Trainable params:" in totals_only
 
@@ -447,23 +447,19 @@ def test_html_rendering():
     assert page.startswith("<table>") and page.rstrip().endswith("</table>")
     assert page.count("<tr>") == 1 + len(s.rows) + 8   # head, rows, totals (MACs and FLOPs)
     assert "1,001,000" in page and "<code>0</code>" in page
-    # the HTML already says which FLOPs are which (the text waits for the chapters' re-run)
+    # the HTML says which FLOPs are which, as the text does
     assert "multiply-adds: what the papers call FLOPs" in page
     assert f"{2 * s.macs:,} (" in page and "2 x MACs: the hardware convention" in page
     gated = summary(Gated(), (4, 3, 3))._repr_html_()
     assert "(not called)" in gated and "<p><em>Note:</em>" in gated
 
 
-def test_labels_say_which_flops(monkeypatch):
+def test_labels_say_which_flops():
     """Issue 22: the papers' "FLOPs" are multiply-adds (MACs); 2 x MACs is the hardware
-    convention. With LEGACY_TEXT off (once the chapters are re-run) the text says both, the
-    columns keep their alignment, and a Layer prints readably."""
-    import d2lcnn.summary as module
+    convention. The text says both, the columns keep their alignment, and a Layer prints
+    readably."""
     s = summary(wide_net(), (1000,))
     assert s.flops == 2 * s.macs == 2 * sum(r.macs for r in s.rows)
-    assert "FLOPs = 2 x MACs" in s.render() and "FLOPs per image" not in s.render()
-    assert str(s.rows[0]) == repr(s.rows[0])             # as the stored outputs print it
-    monkeypatch.setattr(module, "LEGACY_TEXT", False)
     totals = s.render(rows=False).splitlines()
     macs_line = next(line for line in totals if line.startswith("MACs per image:"))
     flops_line = next(line for line in totals if line.startswith("FLOPs per image:"))
