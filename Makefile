@@ -1,6 +1,7 @@
 # The two commands of the README. Each sets up .venv on a fresh machine first.
 #   make book         build the HTML book from the notebooks' stored outputs (warnings are errors)
-#   make test         unit tests of d2lcnn, then every notebook re-executed by nbval (reduced mode)
+#   make test         unit tests of d2lcnn, then every notebook re-executed by nbval (reduced mode),
+#                     then LeNet and ResNet with their GPU recipe forced (on the CPU)
 # and around them:
 #   make check-site   the built book in headless Chromium (tools/check_site.py)
 #   make sync         copy _config.yml's repository and the version where they are needed
@@ -22,7 +23,7 @@ BOOK_ARGS ?=
 PYVER := $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
 LOCK  := constraints/py$(or $(PYVER),-missing).txt
 
-.PHONY: book test unit notebooks setup clean bench check-site lock sync check-python FORCE
+.PHONY: book test unit notebooks notebooks-gpu-recipe setup clean bench check-site lock sync check-python FORCE
 
 setup: $(STAMP)
 
@@ -53,7 +54,7 @@ book: $(STAMP) _build/commit
 	$(VENV)/bin/jupyter-book build . --warningiserror --keep-going $(BOOK_ARGS)
 	@echo "book: _build/html/index.html"
 
-test: unit notebooks
+test: unit notebooks notebooks-gpu-recipe
 
 unit: $(STAMP)
 	$(PY) -m pytest tests $(UNIT_ARGS)
@@ -62,6 +63,13 @@ unit: $(STAMP)
 # for it (shapes, counts) are compared exactly with their stored outputs.
 notebooks: $(STAMP)
 	D2LCNN_REDUCED=1 $(PY) -m pytest --nbval-lax --nbval-current-env -p no:randomly $(NOTEBOOKS)
+
+# The GPU recipe's branch of two chapters, the branch a Colab reader runs first: forced on the CPU
+# (D2LCNN_RECIPE=gpu) at the recipe's real input size, one batch per epoch.
+GPU_RECIPE_NOTEBOOKS ?= book/lenet.ipynb book/resnet.ipynb
+notebooks-gpu-recipe: $(STAMP)
+	D2LCNN_REDUCED=1 D2LCNN_REDUCED_BATCHES=1 D2LCNN_RECIPE=gpu $(PY) -m pytest --nbval-lax \
+	  --nbval-current-env -p no:randomly $(GPU_RECIPE_NOTEBOOKS)
 
 # The site as a reader sees it: builds the book when a source (or the commit, which its footer
 # names) changed, then opens every page in headless Chromium. When it cannot run here (no

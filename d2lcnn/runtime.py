@@ -279,8 +279,17 @@ def _after_mxnet_import(mxnet):
 
 
 def _guard_gpu_contexts():
-    from .device import install_gpu_guard
-    DECISION["gpu_guard"] = install_gpu_guard()
+    """Install `device.install_gpu_guard`; a failure to do so is said in a warning and never
+    breaks the user's ``import mxnet`` (an MXNet other than 1.9.1 may lack what it patches)."""
+    try:
+        from .device import install_gpu_guard
+        DECISION["gpu_guard"] = install_gpu_guard()
+    except Exception as error:  # noqa: BLE001 -- the user's import must go on
+        DECISION["gpu_guard"] = False
+        import warnings
+        warnings.warn(f"d2lcnn could not install its GPU guard ({type(error).__name__}: {error}); "
+                      "a GPU context on a machine without a usable GPU may abort the process",
+                      RuntimeWarning, stacklevel=2)
 
 
 def cpu_threads():

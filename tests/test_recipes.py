@@ -188,6 +188,12 @@ def test_recipes_text_marks_the_one_in_use():
 
 # ---- where results go ------------------------------------------------------------------------
 
+def _without_run_keys(results):
+    """What a chapter saved, without the version keys every file also records."""
+    return {name: {k: v for k, v in saved.items() if k not in recipes.RUN_KEYS}
+            for name, saved in results.items()}
+
+
 def test_results_go_next_to_the_book_found_from_the_current_folder(tmp_path, monkeypatch,
                                                                    no_reduced_mode):
     monkeypatch.delenv(config.RESULTS_ENV, raising=False)
@@ -198,7 +204,7 @@ def test_results_go_next_to_the_book_found_from_the_current_folder(tmp_path, mon
     monkeypatch.chdir(book / "book" / "sub")            # a notebook's folder inside the book
     path = recipes.save_results("lenet", {"test_acc": 0.5})
     assert path == book / "book" / "results" / "lenet.json"
-    assert recipes.load_results() == {"lenet": {"test_acc": 0.5}}
+    assert _without_run_keys(recipes.load_results()) == {"lenet": {"test_acc": 0.5}}
     assert config.results_dir() == (book / "book" / "results", "book")
     monkeypatch.chdir(tmp_path)                          # a chapter run alone (Colab)
     assert recipes.load_results() == {}                  # nothing saved there yet
@@ -206,7 +212,7 @@ def test_results_go_next_to_the_book_found_from_the_current_folder(tmp_path, mon
     assert path == tmp_path / "data-home" / "d2lcnn" / "results" / "vgg.json"
     monkeypatch.setenv(config.RESULTS_ENV, str(tmp_path / "mine"))
     assert recipes.save_results("vgg", {"a": 1}) == tmp_path / "mine" / "vgg.json"
-    assert recipes.load_results() == {"vgg": {"a": 1}}
+    assert _without_run_keys(recipes.load_results()) == {"vgg": {"a": 1}}
 
 
 def test_results_never_go_into_the_package(monkeypatch):
