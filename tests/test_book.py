@@ -67,6 +67,36 @@ def quoted_rows(text, results):
                 yield chapter, line
 
 
+def html_rows(html):
+    """(first cell, the row's cells joined by spaces) for each row of the HTML tables in
+    `html` (a DataFrame or Styler shown in a notebook), tags and entities stripped."""
+    def text(cell):
+        return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", cell).replace("&nbsp;", " ")).strip()
+    for row in re.findall(r"<tr[^>]*>(.*?)</tr>", html, re.S):
+        cells = [text(c) for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)]
+        if cells:
+            yield cells[0], " ".join(cells)
+
+
+def quoted_table_rows(html, results):
+    """(chapter, row) for each HTML table row whose first cell is a chapter's name or title
+    (the whole title: "GoogLeNet (Inception)" too)."""
+    for first, row in html_rows(html):
+        for chapter, r in results.items():
+            if first in (chapter, r.get("title")):
+                yield chapter, row
+
+
+def test_quoted_table_rows_reads_html_tables():
+    results = {"inception": {"title": "GoogLeNet (Inception)"}, "vgg": {"title": "VGG"}}
+    html = ("<table><thead><tr><th></th><th>test acc</th></tr></thead><tbody>"
+            "<tr><th id='x'>GoogLeNet (Inception)</th><td class='a'>0.902</td></tr>"
+            "<tr><th>VGGish</th><td>1</td></tr><tr><th>vgg</th><td>0.929&nbsp;</td></tr>"
+            "</tbody></table>")
+    assert list(quoted_table_rows(html, results)) == [
+        ("inception", "GoogLeNet (Inception) 0.902"), ("vgg", "vgg 0.929")]
+
+
 def test_quoted_rows_finds_chapter_lines():
     results = {"lenet": {"title": "LeNet"}, "vgg": {"title": "VGG"}}
     text = "chapter model\nlenet  lenet 0.883\nLeNet x\nlenet: recipe\nvggx 1\nvgg (this run) 2"
@@ -96,7 +126,9 @@ def test_stored_tables_quote_the_stored_results(nb_path):
         if cell["cell_type"] != "code" or "load_results" not in "".join(cell["source"]):
             continue
         for out in cell.get("outputs", []):
-            for chapter, line in quoted_rows("".join(out.get("text", "")), results):
+            rows = list(quoted_rows("".join(out.get("text", "")), results))
+            rows += quoted_table_rows("".join(out.get("data", {}).get("text/html", "")), results)
+            for chapter, line in rows:
                 if later_chapter(chapter, nb_path.stem):
                     stale.append(f"cell {i}: quotes {chapter}, a later chapter (its table goes "
                                  f"stale when that chapter is re-run; load_results(through=...))")
