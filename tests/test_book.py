@@ -67,6 +67,36 @@ def quoted_rows(text, results):
                 yield chapter, line
 
 
+def html_rows(html):
+    """(first cell, the row's cells joined by spaces) for each row of the HTML tables in
+    `html` (a DataFrame or Styler shown in a notebook), tags and entities stripped."""
+    def text(cell):
+        return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", cell).replace("&nbsp;", " ")).strip()
+    for row in re.findall(r"<tr[^>]*>(.*?)</tr>", html, re.S):
+        cells = [text(c) for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)]
+        if cells:
+            yield cells[0], " ".join(cells)
+
+
+def quoted_table_rows(html, results):
+    """(chapter, row) for each HTML table row whose first cell is a chapter's name or title
+    (the whole title: "GoogLeNet (Inception)" too)."""
+    for first, row in html_rows(html):
+        for chapter, r in results.items():
+            if first in (chapter, r.get("title")):
+                yield chapter, row
+
+
+def test_quoted_table_rows_reads_html_tables():
+    results = {"inception": {"title": "GoogLeNet (Inception)"}, "vgg": {"title": "VGG"}}
+    html = ("<table><thead><tr><th></th><th>test acc</th></tr></thead><tbody>"
+            "<tr><th id='x'>GoogLeNet (Inception)</th><td class='a'>0.902</td></tr>"
+            "<tr><th>VGGish</th><td>1</td></tr><tr><th>vgg</th><td>0.929&nbsp;</td></tr>"
+            "</tbody></table>")
+    assert list(quoted_table_rows(html, results)) == [
+        ("inception", "GoogLeNet (Inception) 0.902"), ("vgg", "vgg 0.929")]
+
+
 def test_quoted_rows_finds_chapter_lines():
     results = {"lenet": {"title": "LeNet"}, "vgg": {"title": "VGG"}}
     text = "chapter model\nlenet  lenet 0.883\nLeNet x\nlenet: recipe\nvggx 1\nvgg (this run) 2"
@@ -96,7 +126,9 @@ def test_stored_tables_quote_the_stored_results(nb_path):
         if cell["cell_type"] != "code" or "load_results" not in "".join(cell["source"]):
             continue
         for out in cell.get("outputs", []):
-            for chapter, line in quoted_rows("".join(out.get("text", "")), results):
+            rows = list(quoted_rows("".join(out.get("text", "")), results))
+            rows += quoted_table_rows("".join(out.get("data", {}).get("text/html", "")), results)
+            for chapter, line in rows:
                 if later_chapter(chapter, nb_path.stem):
                     stale.append(f"cell {i}: quotes {chapter}, a later chapter (its table goes "
                                  f"stale when that chapter is re-run; load_results(through=...))")
@@ -133,3 +165,102 @@ def test_run_chapter_runs_in_book_order_and_names_stale_readers():
     assert "book/lenet.ipynb" not in after_vgg
     assert tool.readers_after(REPO / "book" / "comparison.ipynb") == []
     assert tool.readers_after("elsewhere.ipynb") == []
+
+
+# --- The reading budget of each chapter's main page (issue 21, CHAPTER_STANDARD.md) -----------
+
+BUDGET_WORDS, BUDGET_CELLS, BUDGET_LINES = 2200, 20, 15
+HIDDEN_TAGS = {"hide-input", "remove-input", "remove-cell", "hide-cell"}
+
+#: Chapters known to be over the budget today, with the reason; the test fails for any other
+#: chapter over the budget, and for a chapter listed here that now meets it (a stale entry).
+OVER_BUDGET = {
+    "diagram_to_code": "on main at 0cbbba1: longest visible cell 24 lines",
+    "lenet": "on main at 0cbbba1: 24 visible cells, longest 39 lines",
+    "alexnet": "on main at 0cbbba1: longest visible cell 42 lines",
+    "vgg": "on main at 0cbbba1: 2,642 words, 26 visible cells, longest 39 lines",
+    "inception": "on main at 0cbbba1: 2,999 words, 26 visible cells, longest 52 lines",
+    "resnet": "on main at 0cbbba1: 2,520 words, 22 visible cells, longest 35 lines",
+    "mobilenet": "on main at 0cbbba1: 2,793 words, 27 visible cells, longest 37 lines",
+}
+
+
+def reading_budget(nb):
+    """(prose words before "## Exercises", visible code cells, lines of the longest visible
+    cell) of a notebook, counted as the project's before-stop check does: words are runs of
+    letters (with ' and -) outside $...$ maths; a code cell is visible unless tagged to hide
+    its input or itself; empty cells do not count."""
+    words = cells = longest = 0
+    for c in nb["cells"]:
+        source = "".join(c.get("source", ""))
+        if c["cell_type"] == "markdown":
+            if re.search(r"^#+\s*Exercises", source, re.M):
+                break
+            words += len(re.findall(r"[A-Za-z][A-Za-z'-]*", re.sub(r"\$[^$]*\$", " ", source)))
+        elif c["cell_type"] == "code" and source.strip() and \
+                not set(c.get("metadata", {}).get("tags", [])) & HIDDEN_TAGS:
+            cells += 1
+            longest = max(longest, len(source.strip().splitlines()))
+    return words, cells, longest
+
+
+def over_budget(counts):
+    """The parts of `counts` (words, cells, longest) over the budget, as text ('' if none)."""
+    limits = (BUDGET_WORDS, BUDGET_CELLS, BUDGET_LINES)
+    names = ("words", "visible code cells", "lines in the longest cell")
+    return ", ".join(f"{n:,} {name} (budget {limit:,})"
+                     for n, limit, name in zip(counts, limits, names) if n > limit)
+
+
+def _nb(*cells):
+    return {"cells": [{"cell_type": kind, "source": source, "metadata": {"tags": list(tags)}}
+                      for kind, source, *tags in cells]}
+
+
+def test_reading_budget_counts_prose_before_the_exercises():
+    nb = _nb(("markdown", "# Title\n\nTwo words, don't $x + y$ count-me."),
+             ("markdown", "## Exercises\n\nmany words here that do not count"),
+             ("markdown", "after the exercises"))
+    # Title, Two, words, don't, count-me: the maths and everything from Exercises on are out
+    assert reading_budget(nb)[0] == 5
+
+
+def test_reading_budget_counts_visible_cells_only():
+    long_cell = "\n".join(f"x{i} = {i}" for i in range(17))
+    nb = _nb(("code", "a = 1\nb = 2\n"), ("code", long_cell, "hide-input"),
+             ("code", long_cell, "remove-cell"), ("code", "   \n"),
+             ("code", "print(a)", "nbval-check-output"), ("code", "x", "hide-cell"),
+             ("code", "y", "remove-input"))
+    assert reading_budget(nb) == (0, 2, 2)
+
+
+def test_over_budget_names_each_excess():
+    assert over_budget((2200, 20, 15)) == ""
+    text = over_budget((2201, 20, 16))
+    assert "2,201 words" in text and "16 lines" in text and "cells" not in text
+    nb = _nb(*[("code", "pass")] * 21)
+    assert "21 visible code cells" in over_budget(reading_budget(nb))
+
+
+def main_pages():
+    """The notebooks of `d2lcnn.chapters.PAGES` that are not a chapter's sub-page."""
+    from d2lcnn.chapters import PAGES
+    sub = {s for p in PAGES for s in p.sections}
+    return [p.name for p in PAGES
+            if p.name not in sub and (REPO / "book" / f"{p.name}.ipynb").exists()]
+
+
+@pytest.mark.parametrize("name", main_pages())
+def test_main_page_within_reading_budget(name):
+    counts = reading_budget(json.loads((REPO / "book" / f"{name}.ipynb").read_text()))
+    excess = over_budget(counts)
+    if name in OVER_BUDGET:
+        assert excess, (f"{name} now meets the reading budget {counts}: remove it from "
+                        f"OVER_BUDGET in tests/test_book.py")
+    else:
+        assert not excess, (f"book/{name}.ipynb is over the reading budget: {excess}; move "
+                            f"depth to a 'Going further' sub-page (CHAPTER_STANDARD.md)")
+
+
+def test_over_budget_lists_only_book_pages():
+    assert set(OVER_BUDGET) <= set(main_pages()), "OVER_BUDGET names a page the book lacks"
