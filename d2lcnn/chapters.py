@@ -35,8 +35,10 @@ PAGES = (
     Page("vgg", "VGG", "The networks", "VGG", trains=True),
     Page("inception", "GoogLeNet and the Inception family", "The networks",
          "GoogLeNet (Inception)", trains=True),
-    Page("resnet", "ResNet and ResNeXt", "The networks", "ResNet", trains=True),
-    Page("mobilenet", "Xception and MobileNet", "The networks", "MobileNet", trains=True),
+    Page("resnet", "ResNet and ResNeXt", "The networks", "ResNet", trains=True,
+         sections=("resnet_variants",)),
+    Page("mobilenet", "Xception and MobileNet", "The networks", "MobileNet", trains=True,
+         sections=("mobilenet_v2",)),
     Page("comparison", "All the networks side by side", "Side by side"),
     Page("references", "References", "Reference"),
 )
