@@ -58,8 +58,8 @@ def book_order():
     import yaml
     with open(os.path.join(REPO, "_toc.yml")) as f:
         toc = yaml.safe_load(f)
-    files = [toc["root"]] + [c["file"] for part in toc.get("parts", [])
-                             for c in part["chapters"]]
+    files = [toc["root"]] + [f for part in toc.get("parts", []) for c in part["chapters"]
+                             for f in [c["file"]] + [s["file"] for s in c.get("sections", [])]]
     return [f + ".ipynb" for f in files if os.path.exists(os.path.join(REPO, f + ".ipynb"))]
 
 
