@@ -30,7 +30,7 @@ class Page:
 
 PAGES = (
     Page("diagram_to_code", "From a network diagram to code", "Foundations"),
-    Page("lenet", "LeNet", "The networks", "LeNet", trains=True),
+    Page("lenet", "LeNet", "The networks", "LeNet", trains=True, sections=("lenet_variants",)),
     Page("alexnet", "AlexNet", "The networks", "AlexNet", trains=True),
     Page("vgg", "VGG", "The networks", "VGG", trains=True),
     Page("inception", "GoogLeNet and the Inception family", "The networks",
