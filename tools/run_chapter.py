@@ -54,12 +54,13 @@ def problems(nb):
 
 
 def book_order():
-    """The notebooks of the book in _toc.yml's order, as paths relative to the repo."""
+    """The notebooks of the book in _toc.yml's order (a chapter's "Going further" sub-pages
+    right after it), as paths relative to the repo."""
     import yaml
     with open(os.path.join(REPO, "_toc.yml")) as f:
         toc = yaml.safe_load(f)
-    files = [toc["root"]] + [c["file"] for part in toc.get("parts", [])
-                             for c in part["chapters"]]
+    files = [toc["root"]] + [f for part in toc.get("parts", []) for c in part["chapters"]
+                             for f in [c["file"]] + [s["file"] for s in c.get("sections", [])]]
     return [f + ".ipynb" for f in files if os.path.exists(os.path.join(REPO, f + ".ipynb"))]
 
 
