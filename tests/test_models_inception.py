@@ -530,12 +530,13 @@ def test_nonsense_is_refused(make, message):
 
 def test_the_family_is_one_importable_module():
     """The split into googlenet, inception_v3, inception_v4 keeps d2lcnn.models.inception's
-    names, and the chapter's `_conv` (its source is in a checked output) builds its unit."""
+    names, and the family's unit `conv` (the chapter prints its source) builds a convolution
+    without bias, then BatchNorm."""
     from d2lcnn.models import inception as inc
     for name in inc.__all__:
         assert hasattr(inc, name), name
-    unit = inc._conv(128, 3, in_channels=96)
+    unit = inc.conv(128, 3, in_channels=96)
     assert [p.name.split("_", 1)[1] for p in unit.collect_params().values()] == [
         "conv_weight", "bn_gamma", "bn_beta", "bn_running_mean", "bn_running_var"]
     assert [p.shape for p in unit.collect_params().values()] == \
-        [p.shape for p in inc.conv(128, 3, in_channels=96).collect_params().values()]
+        [(128, 96, 3, 3), (128,), (128,), (128,), (128,)]

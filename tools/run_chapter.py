@@ -54,7 +54,8 @@ def problems(nb):
 
 
 def book_order():
-    """The notebooks of the book in _toc.yml's order, as paths relative to the repo."""
+    """The notebooks of the book in _toc.yml's order (a chapter's "Going further" sub-pages
+    right after it), as paths relative to the repo."""
     import yaml
     with open(os.path.join(REPO, "_toc.yml")) as f:
         toc = yaml.safe_load(f)

@@ -13,7 +13,6 @@ convolutions before a BatchNorm have no bias. Its epsilon is 0.001 as in the aut
 (default for v3 and v4), the authors' TF-slim and Keras do not (default for
 Inception-ResNet-v2, whose published count is Keras').
 """
-from ._stored_output import _conv, _pair  # noqa: F401  (book/inception.ipynb prints _conv)
 from .branches import BN_EPSILON, Mixed, conv
 from .googlenet import (GOOGLENET, GOOGLENET_AUX, GOOGLENET_MIN_SIZE, GoogLeNetAux, Inception,
                         googlenet, googlenet_d2l)
