@@ -174,15 +174,7 @@ HIDDEN_TAGS = {"hide-input", "remove-input", "remove-cell", "hide-cell"}
 
 #: Chapters known to be over the budget today, with the reason; the test fails for any other
 #: chapter over the budget, and for a chapter listed here that now meets it (a stale entry).
-OVER_BUDGET = {
-    "diagram_to_code": "on main at 0cbbba1: longest visible cell 24 lines",
-    "lenet": "on main at 0cbbba1: 24 visible cells, longest 39 lines",
-    "alexnet": "on main at 0cbbba1: longest visible cell 42 lines",
-    "vgg": "on main at 0cbbba1: 2,642 words, 26 visible cells, longest 39 lines",
-    "inception": "on main at 0cbbba1: 2,999 words, 26 visible cells, longest 52 lines",
-    "resnet": "on main at 0cbbba1: 2,520 words, 22 visible cells, longest 35 lines",
-    "mobilenet": "on main at 0cbbba1: 2,793 words, 27 visible cells, longest 37 lines",
-}
+OVER_BUDGET = {}
 
 
 def reading_budget(nb):
