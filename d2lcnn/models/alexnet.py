@@ -138,11 +138,11 @@ PUBLISHED = {
     "alexnet": PublishedCount(
         62_378_344, "closed form of the layer sizes of Krizhevsky et al. 2012 (Fig. 2) without "
         "the two-GPU grouping, at 227x227 (the single-tower count quoted for d2l's AlexNet at "
-        "the paper's size); re-derived layer by layer in tests/test_models_alexnet.py"),
+        "the paper's size); re-derived layer by layer in d2lcnn's tests"),
     "alexnet_grouped": PublishedCount(
         60_965_224, "the two-GPU AlexNet of Krizhevsky et al. 2012 (groups=2 on conv2, conv4, "
         "conv5), the count of Caffe's bvlc_alexnet widely quoted as AlexNet's '60 million "
-        "parameters'; re-derived in closed form in tests/test_models_alexnet.py"),
+        "parameters'; re-derived in closed form in d2lcnn's tests"),
 }
 _COMMON = dict(input_size=227, min_size=_min_size, published=PUBLISHED, year=2012,
                paper="krizhevsky2012imagenet")

@@ -255,11 +255,11 @@ def _build(layers, num_classes, in_channels, **options):
 PUBLISHED = {
     "lenet": PublishedCount(
         61_706, "d2l's LeNet (Dive into Deep Learning, Sec. 7.6), counted from d2l.mxnet.LeNet "
-        "at 28x28 in tests/test_models_lenet.py"),
+        "at 28x28 in d2lcnn's tests"),
     "lenet5": PublishedCount(
         60_850, "LeCun et al. 1998, Sec. II.B: C1 156 + S2 12 + C3 1,516 + S4 32 + C5 48,120 + "
         "F6 10,164 = 60,000, plus 850 for the Dense(10) output that replaces the fixed RBF "
-        "units; checked layer by layer in tests/test_models_lenet.py"),
+        "units; checked layer by layer in d2lcnn's tests"),
 }
 
 

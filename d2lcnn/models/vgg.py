@@ -147,7 +147,7 @@ class VGG(Classifier):
 
 
 _TV = "torchvision.models.{} (the count of its model summary, 1000 classes, 224x224); " \
-      "equal to gluoncv.model_zoo.get_model('{}') in tests/test_models_vgg.py"
+      "equal to gluoncv.model_zoo.get_model('{}') in d2lcnn's tests"
 
 #: Published trainable parameters at 1000 classes and where they come from.
 PUBLISHED = {
@@ -157,7 +157,7 @@ PUBLISHED = {
     "vgg13": PublishedCount(133_047_848, _TV.format("vgg13", "vgg13")),
     "vgg16_c": PublishedCount(
         133_638_952, "closed form (vgg16's 138,357,544 minus the 3x3-to-1x1 savings 524,288 + "
-        "2 x 2,097,152), re-derived layer by layer in tests/test_models_vgg.py; the paper's "
+        "2 x 2,097,152), re-derived layer by layer in d2lcnn's tests; the paper's "
         "Table 2 rounds it to 134M"),
     "vgg16": PublishedCount(138_357_544, _TV.format("vgg16", "vgg16")),
     "vgg19": PublishedCount(143_667_240, _TV.format("vgg19", "vgg19")),

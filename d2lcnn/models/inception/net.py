@@ -23,22 +23,22 @@ __all__ = ["PUBLISHED", "POOL_MODES", "InceptionNet"]
 PUBLISHED = {
     "googlenet": PublishedCount(
         6_998_552, "closed form from Table 1 of Szegedy et al. 2014 (weights and biases, no "
-        "auxiliary classifiers), re-derived layer by layer in tests/test_models_inception.py; "
+        "auxiliary classifiers), re-derived layer by layer in d2lcnn's tests; "
         "the paper's Table 1 sums to about 6.8M"),
     "googlenet_d2l": PublishedCount(
         5_977_530, "closed form of d2l's GoogLeNet (Dive into Deep Learning, Sec. 8.4: Table "
-        "1's widths, 1 input channel, 10 classes), re-derived in tests/test_models_inception.py"),
+        "1's widths, 1 input channel, 10 classes), re-derived in d2lcnn's tests"),
     "inception_v3": PublishedCount(
         23_834_568, "torchvision.models.inception_v3 without its auxiliary classifier "
         "(27,161,264 with it); equal to gluoncv.model_zoo.get_model('inceptionv3') in "
-        "tests/test_models_inception.py"),
+        "d2lcnn's tests"),
     "inception_v4": PublishedCount(
         42_679_816, "timm's inception_v4 at 1000 classes (model card: 42.7M), re-derived in "
-        "closed form in tests/test_models_inception.py"),
+        "closed form in d2lcnn's tests"),
     "inception_resnet_v2": PublishedCount(
         55_813_192, "Keras applications.InceptionResNetV2: 'Trainable params: 55,813,192' "
         "(55,873,736 in all with the BatchNorm moving statistics; BatchNorm without scale), "
-        "re-derived in closed form in tests/test_models_inception.py"),
+        "re-derived in closed form in d2lcnn's tests"),
 }
 
 #: How the tables' "maxpool" rows treat the border: round the output size up (Caffe), pad by
