@@ -23,12 +23,15 @@ def _pd():
 
 
 def styled(frame, precision=1):
-    """`frame` for display: integers with thousands separators, floats with `precision`
-    decimals, missing values blank (a pandas Styler; the data are unchanged)."""
+    """`frame` for display: integers with thousands separators (a year column without),
+    floats with `precision` decimals, missing values blank (a pandas Styler; the data are
+    unchanged)."""
     pd = _pd()
     formats = {}
     for column, dtype in frame.dtypes.items():
-        if pd.api.types.is_integer_dtype(dtype):
+        if pd.api.types.is_integer_dtype(dtype) and "year" in str(column).lower():
+            formats[column] = "{}"                  # 2016, not 2,016
+        elif pd.api.types.is_integer_dtype(dtype):
             formats[column] = "{:,}"
         elif pd.api.types.is_float_dtype(dtype):
             formats[column] = f"{{:,.{precision}f}}"

@@ -31,6 +31,17 @@ def test_styled_shows_thousands_separators_and_keeps_the_data():
     assert frame.loc["features.fc6", "params"] == 102_764_544   # still a number
 
 
+def test_styled_shows_years_without_separators():
+    rows = compare.architecture_table(["lenet", "resnet18"])
+    frame = tables.architecture_frame(rows)
+    page = tables.styled(frame).to_html()
+    years = [str(r.year) for r in rows if r.year]
+    assert years and all(f">{y}<" in page for y in years)
+    assert not any(f">{y[0]},{y[1:]}<" in page for y in years)
+    frame["params"] = frame["params"].astype("int64")
+    assert f">{rows[1].params:,}<" in tables.styled(frame).to_html()  # other integers keep them
+
+
 def test_architecture_frame_shows_the_rows():
     rows = compare.architecture_table(["lenet", "mobilenet_v1"])
     frame = tables.architecture_frame(rows)
