@@ -30,7 +30,8 @@ REPO = Path(__file__).resolve().parent.parent
 CHAPTERS = ("lenet", "resnet")
 #: what Colab has before the first cell runs: numpy 2, its plotting and Jupyter stack, no
 #: myst-nb, no MXNet
-COLAB_PACKAGES = ["numpy>=2,<3", "matplotlib", "pandas", "tqdm", "requests", "ipykernel"]  # Colab has all
+COLAB_PACKAGES = ["numpy>=2,<3", "matplotlib", "pandas", "jinja2", "tqdm", "requests",
+                  "ipykernel"]  # Colab has all
 TIMES = {}
 
 pytestmark = [pytest.mark.slow, pytest.mark.py312]
