@@ -52,8 +52,10 @@ def test_import_mxnet_first_imports_d2lcnn_first(tmp_path):
     out = _python(code, cwd=tmp_path).stdout.splitlines()
     # d2lcnn chose MXNet's threads (and engine) before MXNet loaded; the finder is gone
     assert out == ["True physical cores, set by d2lcnn", "False"]
-    off = _python("import sys, mxnet; print('d2lcnn' in sys.modules)", cwd=tmp_path,
-                  D2LCNN_MXNET_HOOK="0").stdout
+    # hook off: d2lcnn stays out (with numpy >= 1.24, MXNet's own import then fails, the
+    # failure the hook exists for; caught here, since only what was imported matters)
+    off = _python("import sys\ntry:\n    import mxnet\nexcept AttributeError:\n    pass\n"
+                  "print('d2lcnn' in sys.modules)", cwd=tmp_path, D2LCNN_MXNET_HOOK="0").stdout
     assert off == "False\n"
 
 
